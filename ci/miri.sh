@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the library's unit and integration tests under Miri with strict
+# provenance and symbolic alignment. Tests Miri cannot model (fork, guard
+# pages, resident-memory readings, huge runs) are ignored with a reason.
+# Prints SKIP and exits 0 when no nightly toolchain with Miri can be had.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || { echo "SKIP miri: no nightly toolchain"; exit 0; }
+fi
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 || { echo "SKIP miri: component unavailable"; exit 0; }
+fi
+cargo +nightly miri setup >/dev/null 2>&1 || { echo "SKIP miri: setup failed"; exit 0; }
+
+export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance -Zmiri-symbolic-alignment-check}"
+export PROPTEST_CASES="${PROPTEST_CASES:-4}"
+# Doc tests are examples of the API, already run natively; under Miri each
+# would be a separate slow interpreter start.
+cargo +nightly miri test --lib --tests "$@"

@@ -1,0 +1,154 @@
+//! The `Allocator` glue: one place decides which `Allocator` traits exist
+//! (allocator-api2 0.2, 0.3, 0.4, nightly `core::alloc`) and implements each
+//! of them by forwarding to [`RawAllocator`].
+//!
+//! Allocators call [`impl_allocator!`] once, next to their type; that
+//! expands to one impl per enabled trait version. The impls are for `&Arena`
+//! (not `Arena`): a collection that owned its allocator by value could hand
+//! out `&mut Arena` and let safe code `reset` under live data.
+//!
+//! `unsafe` is allowed here because implementing `Allocator` is an unsafe
+//! promise; it is kept by `RawAllocator`'s contract, which is the same one.
+#![allow(unsafe_code)]
+
+use crate::raw::RawAllocator;
+
+/// The allocator-api2 0.2 trait and error (hashbrown's and bumpalo's).
+#[cfg(feature = "allocator-api2-02")]
+pub(crate) mod api_02 {
+    pub(crate) use allocator_api2::alloc::{AllocError, Allocator};
+}
+
+/// The allocator-api2 0.3 trait and error.
+#[cfg(feature = "allocator-api2-03")]
+pub(crate) mod api_03 {
+    pub(crate) use allocator_api2_03::alloc::{AllocError, Allocator};
+}
+
+/// The allocator-api2 0.4 trait and error.
+#[cfg(feature = "allocator-api2-04")]
+pub(crate) mod api_04 {
+    pub(crate) use allocator_api2_04::alloc::{AllocError, Allocator};
+}
+
+/// The nightly standard library's own trait and error.
+#[cfg(feature = "nightly")]
+pub(crate) mod api_core {
+    pub(crate) use core::alloc::{AllocError, Allocator};
+}
+
+/// From the type an `Allocator` impl is written for (`&Arena`, or a unit
+/// type such as `PageAllocator`) to the [`RawAllocator`] doing the work.
+pub(crate) trait AsRaw {
+    /// The type implementing the operations.
+    type Raw: RawAllocator + ?Sized;
+    /// Borrows it.
+    fn as_raw(&self) -> &Self::Raw;
+}
+
+impl<T: RawAllocator + ?Sized> AsRaw for &T {
+    type Raw = T;
+    #[inline(always)]
+    fn as_raw(&self) -> &T {
+        self
+    }
+}
+
+/// Implements every enabled `Allocator` trait for a type that implements
+/// [`AsRaw`]: `impl_allocator!(['a] &'a Arena);`, or with more generics,
+/// `impl_allocator!(['a, T] &'a Pool<T>);`.
+macro_rules! impl_allocator {
+    ([$($generics:tt)*] $self_ty:ty) => {
+        #[cfg(feature = "allocator-api2-02")]
+        $crate::alloc_api::impl_allocator!(@one api_02, [$($generics)*] $self_ty);
+        #[cfg(feature = "allocator-api2-03")]
+        $crate::alloc_api::impl_allocator!(@one api_03, [$($generics)*] $self_ty);
+        #[cfg(feature = "allocator-api2-04")]
+        $crate::alloc_api::impl_allocator!(@one api_04, [$($generics)*] $self_ty);
+        #[cfg(feature = "nightly")]
+        $crate::alloc_api::impl_allocator!(@one api_core, [$($generics)*] $self_ty);
+    };
+    (@one $api:ident, [$($generics:tt)*] $self_ty:ty) => {
+        // SAFETY: every method forwards to `RawAllocator`, whose contract is
+        // this trait's (valid, aligned, disjoint blocks that live until freed
+        // or until `&mut` access to the allocator, which these borrows rule
+        // out; contents kept across resizes).
+        unsafe impl<$($generics)*> $crate::alloc_api::$api::Allocator for $self_ty {
+            #[inline(always)]
+            fn allocate(
+                &self,
+                layout: ::core::alloc::Layout,
+            ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
+                $crate::alloc_api::block(
+                    $crate::alloc_api::AsRaw::as_raw(self).allocate(layout),
+                    layout,
+                )
+                .ok_or($crate::alloc_api::$api::AllocError)
+            }
+
+            #[inline]
+            fn allocate_zeroed(
+                &self,
+                layout: ::core::alloc::Layout,
+            ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
+                $crate::alloc_api::block(
+                    $crate::alloc_api::AsRaw::as_raw(self).allocate_zeroed(layout),
+                    layout,
+                )
+                .ok_or($crate::alloc_api::$api::AllocError)
+            }
+
+            #[inline]
+            unsafe fn deallocate(&self, ptr: ::core::ptr::NonNull<u8>, layout: ::core::alloc::Layout) {
+                // SAFETY: `Allocator::deallocate`'s contract is `RawAllocator`'s.
+                unsafe { $crate::alloc_api::AsRaw::as_raw(self).deallocate(ptr, layout) }
+            }
+
+            #[inline]
+            unsafe fn grow(
+                &self,
+                ptr: ::core::ptr::NonNull<u8>,
+                old: ::core::alloc::Layout,
+                new: ::core::alloc::Layout,
+            ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
+                // SAFETY: `Allocator::grow`'s contract is `RawAllocator`'s.
+                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).grow(ptr, old, new, false) };
+                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+            }
+
+            #[inline]
+            unsafe fn grow_zeroed(
+                &self,
+                ptr: ::core::ptr::NonNull<u8>,
+                old: ::core::alloc::Layout,
+                new: ::core::alloc::Layout,
+            ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
+                // SAFETY: `Allocator::grow_zeroed`'s contract is `RawAllocator`'s.
+                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).grow(ptr, old, new, true) };
+                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+            }
+
+            #[inline]
+            unsafe fn shrink(
+                &self,
+                ptr: ::core::ptr::NonNull<u8>,
+                old: ::core::alloc::Layout,
+                new: ::core::alloc::Layout,
+            ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
+                // SAFETY: `Allocator::shrink`'s contract is `RawAllocator`'s.
+                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).shrink(ptr, old, new) };
+                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+            }
+        }
+    };
+}
+pub(crate) use impl_allocator;
+
+/// A block start and its layout as the `NonNull<[u8]>` the traits return.
+#[inline(always)]
+pub(crate) fn block(
+    start: Option<core::ptr::NonNull<u8>>,
+    layout: core::alloc::Layout,
+) -> Option<core::ptr::NonNull<[u8]>> {
+    start.map(|start| core::ptr::NonNull::slice_from_raw_parts(start, layout.size()))
+}

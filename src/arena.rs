@@ -1,0 +1,373 @@
+//! [`Arena`]: a bump allocator over one anonymous mapping.
+//!
+//! `unsafe` is allowed here for the `Send` impl and for the cursor calls
+//! whose contracts `&mut self` (no live allocation) makes true.
+#![allow(unsafe_code)]
+
+use core::alloc::Layout;
+use core::fmt;
+use core::ptr::NonNull;
+
+use crate::alloc_api::impl_allocator;
+use crate::builder::Builder;
+use crate::error::Error;
+use crate::raw::{RawAllocator, RawCursor};
+use crate::region::{self, Region, RegionOptions, DEFAULT_CAPACITIES};
+use crate::surface::bump_surface;
+
+/// A bump allocator: allocation moves a cursor up through one anonymous
+/// mapping, and everything is freed at once by [`reset`](Arena::reset).
+///
+/// The whole capacity is reserved as address space when the arena is made
+/// and never moves; the kernel commits pages as they are first touched.
+/// Every block is 8-byte aligned (larger alignments on request), so the
+/// allocation fast path is one add and one compare.
+///
+/// Values allocated with `alloc*` are **never dropped** — their memory comes
+/// back on `reset` or drop of the arena, but destructors do not run (as in
+/// bumpalo). Collections that live in the arena through
+/// [`Allocator`](allocator_api2::alloc::Allocator) (`Vec`, `Box`,
+/// `hashbrown::HashMap`) drop their contents as usual.
+///
+/// ```
+/// use anon_arena::Arena;
+/// use allocator_api2::vec::Vec;
+///
+/// let mut arena = Arena::with_capacity(1 << 20);
+/// let n = arena.alloc(7u32);
+/// let s = arena.alloc_str("parsed");
+/// let mut v = Vec::new_in(&arena);
+/// v.extend_from_slice(&[1, 2, 3]);
+/// assert_eq!((*n, &*s, v.len()), (7, "parsed", 3));
+/// drop(v);
+/// arena.reset(); // O(1): every allocation above is gone
+/// assert_eq!(arena.allocated_bytes(), 0);
+/// ```
+///
+/// An `Arena` can move to another thread but not be shared between threads
+/// (it is `Send`, not `Sync`; see `SyncArena` for that):
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: T) {}
+/// shared(anon_arena::Arena::new());
+/// ```
+pub struct Arena {
+    /// Hands out the bytes of `region`; `start..end` is exactly the region.
+    cursor: RawCursor,
+    /// The mapping the cursor points into; unmapped when the arena drops.
+    region: Region,
+}
+
+// SAFETY: an `Arena` owns its mapping and the cursor points only into it, so
+// moving the arena to another thread moves everything it refers to. It is
+// not `Sync`: the cursor is a `Cell`.
+unsafe impl Send for Arena {}
+
+impl Arena {
+    /// An arena reserving a large address range (4 GiB on 64-bit targets,
+    /// less where the OS refuses that much), which costs no memory until it
+    /// is used.
+    ///
+    /// # Panics
+    ///
+    /// When no mapping of any of the default sizes can be made.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::new();
+    /// assert!(arena.capacity() >= 64 << 20);
+    /// ```
+    #[track_caller]
+    pub fn new() -> Arena {
+        match Arena::builder().build() {
+            Ok(arena) => arena,
+            Err(error) => panic!("Arena::new: cannot reserve address space: {error}"),
+        }
+    }
+
+    /// An arena of `bytes` capacity (rounded up to whole pages).
+    ///
+    /// # Panics
+    ///
+    /// When the mapping cannot be made; the message names the size and
+    /// the OS error.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::with_capacity(10_000);
+    /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
+    /// ```
+    #[track_caller]
+    pub fn with_capacity(bytes: usize) -> Arena {
+        match Arena::try_with_capacity(bytes) {
+            Ok(arena) => arena,
+            Err(error) => panic!("Arena::with_capacity({bytes}): {error}"),
+        }
+    }
+
+    /// Like [`with_capacity`](Arena::with_capacity), but returns an error
+    /// when the mapping cannot be made.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
+    ///
+    /// ```
+    /// assert!(anon_arena::Arena::try_with_capacity(1 << 20).is_ok());
+    /// assert!(anon_arena::Arena::try_with_capacity(usize::MAX).is_err());
+    /// ```
+    pub fn try_with_capacity(bytes: usize) -> Result<Arena, Error> {
+        Arena::builder().capacity(bytes).build()
+    }
+
+    /// A [`Builder`] for an arena with region options (guard page, huge
+    /// pages, populate, `/dev/zero` backing).
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(1 << 20).guard_pages(true).build()?;
+    /// assert_eq!(arena.capacity(), 1 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn builder() -> Builder<Arena> {
+        Builder::new()
+    }
+
+    /// Wraps a fresh region.
+    fn from_region(region: Region) -> Arena {
+        let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
+        // SAFETY: the region is fresh (all zero), page-aligned, a whole
+        // number of pages, and owned by the arena for as long as the cursor.
+        let cursor = unsafe { RawCursor::new(start, region.len()) };
+        Arena { cursor, region }
+    }
+
+    /// Frees every allocation at once, in O(1): the cursor goes back to the
+    /// start and the pages stay committed for reuse.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::Arena::with_capacity(4096);
+    /// let first = arena.alloc(1u64) as *mut u64;
+    /// arena.reset();
+    /// assert_eq!(arena.alloc(2u64) as *mut u64, first);
+    /// ```
+    pub fn reset(&mut self) {
+        let start = self.cursor.start();
+        // SAFETY: `&mut self` proves no allocation is still borrowed; the
+        // start is a valid floor and position.
+        unsafe {
+            self.cursor.set_floor(start);
+            self.cursor.rewind(start);
+        }
+    }
+
+    /// Resets the arena and hands every page it touched back to the OS
+    /// (`madvise(MADV_DONTNEED)`): resident memory falls, and the pages read
+    /// as zero (so `allocate_zeroed` skips zeroing them) when used again.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::Arena::with_capacity(1 << 20);
+    /// arena.alloc_slice_fill_copy(100_000, 0xFFu8);
+    /// arena.release();
+    /// assert_eq!(arena.allocated_bytes(), 0);
+    /// assert!(arena.alloc_slice_fill_default::<u8>(100_000).iter().all(|&b| b == 0));
+    /// ```
+    pub fn release(&mut self) {
+        self.reset();
+        let touched = crate::math::align_up(self.cursor.touched(), region::page_size())
+            .map_or(self.region.len(), |len| len.min(self.region.len()));
+        if self.region.release(0..touched).is_ok() {
+            // SAFETY: no allocation is live (`&mut self`, just reset) and
+            // every touched page now reads as zero; untouched ones always did.
+            unsafe { self.cursor.reset_pristine() };
+        }
+    }
+
+    /// Bytes handed out since the last reset, alignment padding included.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::with_capacity(4096);
+    /// arena.alloc(1u8);
+    /// assert_eq!(arena.allocated_bytes(), 8); // every block is 8-byte aligned
+    /// ```
+    #[inline]
+    pub fn allocated_bytes(&self) -> usize {
+        self.cursor.used()
+    }
+
+    /// Total bytes the arena can hand out: the requested capacity rounded
+    /// up to whole pages.
+    ///
+    /// ```
+    /// assert_eq!(anon_arena::Arena::with_capacity(4096).capacity(), 4096);
+    /// ```
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.cursor.capacity()
+    }
+
+    /// Bytes still free: `capacity() - allocated_bytes()`.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::with_capacity(4096);
+    /// arena.alloc([0u8; 96]);
+    /// assert_eq!(arena.remaining(), 4000);
+    /// ```
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.cursor.remaining()
+    }
+
+    /// The cursor, for the allocators built on an arena.
+    #[allow(dead_code)] // until StackArena lands
+    #[inline(always)]
+    pub(crate) fn cursor(&self) -> &RawCursor {
+        &self.cursor
+    }
+
+    #[inline(always)]
+    fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.alloc(layout)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_error(&self, layout: Layout) -> Error {
+        self.cursor.exhausted(layout)
+    }
+}
+
+bump_surface!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
+
+impl Default for Arena {
+    /// [`Arena::new`].
+    fn default() -> Self {
+        Arena::new()
+    }
+}
+
+impl fmt::Debug for Arena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Arena")
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("capacity", &self.capacity())
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+// SAFETY: forwards to the cursor, which upholds `RawAllocator`'s contract;
+// blocks live until `reset`/`release`/drop, all of which need `&mut self`.
+unsafe impl RawAllocator for Arena {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.allocate(layout)
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.allocate_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.cursor.deallocate(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawAllocator::grow(&self.cursor, ptr, old, new, zeroed) }
+    }
+
+    #[inline]
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawAllocator::shrink(&self.cursor, ptr, old, new) }
+    }
+}
+
+impl_allocator!(['a] &'a Arena);
+
+impl Builder<Arena> {
+    /// The arena's capacity in bytes, rounded up to whole pages. Without it
+    /// the builder reserves [`Arena::new`]'s default.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(5000).build()?;
+    /// assert_eq!(arena.capacity(), 8192);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn capacity(mut self, bytes: usize) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Maps the region and makes the arena.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] when the kernel refuses the mapping (for the
+    /// default size: every default size), [`Error::LayoutOverflow`] for a
+    /// capacity that cannot be rounded to pages.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().build()?;
+    /// assert!(arena.capacity() > 0);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Arena, Error> {
+        map_region(&self).map(Arena::from_region)
+    }
+}
+
+/// Maps the region a builder asks for: its size, or else the first default
+/// size the OS grants.
+pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<Region, Error> {
+    if let Some(bytes) = builder.size {
+        return Region::map(&builder.options_with_len(bytes));
+    }
+    let mut last_error = Error::LayoutOverflow;
+    for &bytes in DEFAULT_CAPACITIES {
+        let options: RegionOptions = builder.options_with_len(bytes);
+        match Region::map(&options) {
+            Ok(region) => return Ok(region),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_block_is_eight_aligned_and_disjoint() {
+        let arena = Arena::with_capacity(4096);
+        let a = arena.alloc(1u8) as *mut u8 as usize;
+        let b = arena.alloc(2u16) as *mut u16 as usize;
+        let c = arena.alloc([3u8; 3]) as *mut [u8; 3] as usize;
+        assert_eq!((a % 8, b % 8, c % 8), (0, 0, 0));
+        assert_eq!((b - a, c - b), (8, 8));
+    }
+
+    #[test]
+    fn release_lets_zeroed_allocation_skip_memset() {
+        let mut arena = Arena::with_capacity(1 << 16);
+        arena.alloc_slice_fill_copy(1000, 0xABu8);
+        arena.release();
+        assert_eq!(arena.cursor.touched(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "Arena: cannot allocate 8192 bytes aligned to 1")]
+    fn panics_with_numbers_when_full() {
+        let arena = Arena::with_capacity(4096);
+        arena.alloc([0u8; 8192]);
+    }
+}

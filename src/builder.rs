@@ -1,0 +1,164 @@
+//! [`Builder`]: the one builder shape every type in the crate shares.
+#![forbid(unsafe_code)]
+
+use core::marker::PhantomData;
+
+use crate::region::{Backing, RegionOptions};
+
+/// Configures the [`Region`](crate::Region) behind an allocator of type `K`
+/// before it is created: `K::builder()`, the region options, a size, then
+/// `.build()`.
+///
+/// The region options are the same for every `K`; the size method differs
+/// (`.len(bytes)` for a `Region`, `.capacity(bytes)` for the arenas,
+/// `.slots(n)` for a pool), as does what `.build()` returns.
+///
+/// ```
+/// use anon_arena::{Arena, Backing};
+///
+/// let arena = Arena::builder()
+///     .capacity(1 << 20)
+///     .guard_pages(true)
+///     .populate(true)
+///     .backing(Backing::DevZero)
+///     .build()?;
+/// assert_eq!(arena.capacity(), 1 << 20);
+/// # Ok::<(), anon_arena::Error>(())
+/// ```
+#[must_use = "a builder does nothing until `.build()` is called"]
+pub struct Builder<K> {
+    pub(crate) options: RegionOptions,
+    /// The size asked for, in the unit `K` documents (bytes or slots);
+    /// `None` picks `K`'s default.
+    pub(crate) size: Option<usize>,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Builder<K> {
+    pub(crate) fn new() -> Self {
+        Builder {
+            options: RegionOptions::new(0),
+            size: None,
+            _kind: PhantomData,
+        }
+    }
+
+    /// Maps one `PROT_NONE` page right after the last usable byte, so that a
+    /// write running off the end faults instead of corrupting a neighbour.
+    /// Off by default; costs one `mprotect` at creation.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(4096).guard_pages(true).build()?;
+    /// assert_eq!(arena.capacity(), 4096);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn guard_pages(mut self, on: bool) -> Self {
+        self.options.guard_pages = on;
+        self
+    }
+
+    /// Aligns the region to 2 MiB and asks for transparent huge pages
+    /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
+    /// region, at the price of committing memory 2 MiB at a time.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(8 << 20).huge_pages(true).build()?;
+    /// assert_eq!(arena.capacity(), 8 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn huge_pages(mut self, on: bool) -> Self {
+        self.options.huge_pages = on;
+        self
+    }
+
+    /// Commits every page at creation (`MAP_POPULATE`) instead of on first
+    /// touch: the cost of the page faults is paid up front, once.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(1 << 16).populate(true).build()?;
+    /// assert_eq!(arena.remaining(), 1 << 16);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn populate(mut self, on: bool) -> Self {
+        self.options.populate = on;
+        self
+    }
+
+    /// Where the pages come from: [`Backing::Anonymous`] (the default) or
+    /// [`Backing::DevZero`].
+    ///
+    /// ```
+    /// use anon_arena::{Arena, Backing};
+    /// let arena = Arena::builder().capacity(4096).backing(Backing::DevZero).build()?;
+    /// assert_eq!(*arena.alloc(5u64), 5);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn backing(mut self, backing: Backing) -> Self {
+        self.options.backing = backing;
+        self
+    }
+}
+
+impl Builder<crate::Region> {
+    /// The region's length in bytes, rounded up to whole pages.
+    ///
+    /// ```
+    /// let region = anon_arena::Region::builder().len(100).build()?;
+    /// assert_eq!(region.len(), rustix::param::page_size());
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn len(mut self, bytes: usize) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Maps the region `MAP_SHARED` instead of `MAP_PRIVATE`: children
+    /// forked afterwards see the same pages, and writes on either side are
+    /// visible to the other.
+    ///
+    /// ```
+    /// let region = anon_arena::Region::builder().len(4096).shared(true).build()?;
+    /// assert_eq!(region.len(), 4096);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn shared(mut self, on: bool) -> Self {
+        self.options.shared = on;
+        self
+    }
+
+    /// Creates the mapping.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`](crate::Error::MapFailed) when the kernel refuses
+    /// it; [`Error::LayoutOverflow`](crate::Error::LayoutOverflow) for a
+    /// length that cannot be rounded up to pages.
+    ///
+    /// ```
+    /// let region = anon_arena::Region::builder().len(1 << 20).build()?;
+    /// assert!(!region.as_ptr().is_null());
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn build(self) -> Result<crate::Region, crate::Error> {
+        crate::Region::map(&self.options_with_len(self.size.unwrap_or(0)))
+    }
+}
+
+impl<K> Builder<K> {
+    /// The region options with the given byte length.
+    pub(crate) fn options_with_len(&self, len: usize) -> RegionOptions {
+        RegionOptions {
+            len,
+            ..self.options
+        }
+    }
+}
+
+impl<K> core::fmt::Debug for Builder<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Builder")
+            .field("size", &self.size)
+            .field("options", &self.options)
+            .finish()
+    }
+}

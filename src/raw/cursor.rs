@@ -1,0 +1,498 @@
+//! [`RawCursor`]: the single-threaded bump cursor shared by `Arena` and
+//! `StackArena`.
+//!
+//! It hands out blocks from `start..end` by moving `pos` upward, frees and
+//! resizes the newest block in place, and remembers how far memory has ever
+//! been written so that `allocate_zeroed` can skip zeroing fresh pages.
+
+use core::alloc::Layout;
+use core::cell::Cell;
+use core::ptr::{self, NonNull};
+
+use crate::error::Error;
+use crate::math::{self, MIN_ALIGN};
+
+/// A bump cursor over memory it does not own.
+///
+/// Invariants, checked by [`debug_assert_invariants`](Self::debug_assert_invariants)
+/// after every mutation:
+///
+/// * `start <= floor <= pos <= end`, all derived from the same mapping;
+/// * `start`, `floor` and `pos` are multiples of [`MIN_ALIGN`];
+/// * every byte at or above `max(high_water, pos)` is zero: nothing has
+///   written it since it was mapped or last released;
+/// * every block handed out and not freed lies in `start..pos`.
+pub(crate) struct RawCursor {
+    /// First byte of the memory; 8-aligned (page-aligned in practice).
+    start: NonNull<u8>,
+    /// The lowest `pos` that freeing or shrinking may move back to: the
+    /// start of the innermost `StackArena` scope, `start` otherwise.
+    floor: Cell<NonNull<u8>>,
+    /// The next free byte.
+    pos: Cell<NonNull<u8>>,
+    /// One past the last usable byte.
+    end: NonNull<u8>,
+    /// The highest `pos` ever given up by a rewind; bytes below it may be dirty.
+    high_water: Cell<NonNull<u8>>,
+}
+
+impl RawCursor {
+    /// A cursor over `len` bytes at `start`.
+    ///
+    /// # Safety
+    ///
+    /// * `start..start + len` is readable and writable memory, all zero,
+    ///   that stays valid and is accessed only through this cursor for as
+    ///   long as the cursor or any block it hands out is in use.
+    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
+    pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
+        // SAFETY: the caller guarantees `start + len` stays in the allocation.
+        let end = unsafe { start.add(len) };
+        let cursor = RawCursor {
+            start,
+            floor: Cell::new(start),
+            pos: Cell::new(start),
+            end,
+            high_water: Cell::new(start),
+        };
+        cursor.debug_assert_invariants();
+        cursor
+    }
+
+    /// Bumps out a block for `layout`; `None` when it does not fit.
+    ///
+    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
+    /// zero-sized request never fails and consumes nothing.
+    #[inline(always)]
+    pub(crate) fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MIN_ALIGN {
+            return self.alloc_overaligned(layout);
+        }
+        // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
+        let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
+        let pos = self.pos.get();
+        // Cannot underflow: `pos <= end` is an invariant.
+        if size > self.end.addr().get() - pos.addr().get() {
+            return None;
+        }
+        // SAFETY: `pos + size <= end`, so the new position stays inside the
+        // memory, and it stays 8-aligned because `size` is a multiple of 8.
+        self.pos.set(unsafe { pos.add(size) });
+        Some(pos)
+    }
+
+    /// [`alloc`](Self::alloc) for alignments above [`MIN_ALIGN`]: pads `pos`
+    /// up to the alignment first.
+    #[inline(never)]
+    fn alloc_overaligned(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.size() == 0 {
+            // A zero-sized block needs only an aligned, non-null address.
+            return NonNull::new(ptr::without_provenance_mut(layout.align()));
+        }
+        let pos = self.pos.get();
+        let bump = math::bump_up(
+            pos.addr().get(),
+            self.end.addr().get(),
+            layout.size(),
+            layout.align(),
+        )?;
+        // SAFETY: `bump_up` keeps `pos <= start <= new_pos <= end`, so both
+        // offsets stay inside the memory.
+        let (block, new_pos) = unsafe {
+            (
+                pos.add(bump.start - pos.addr().get()),
+                pos.add(bump.new_pos - pos.addr().get()),
+            )
+        };
+        self.pos.set(new_pos);
+        self.debug_assert_invariants();
+        Some(block)
+    }
+
+    /// The error for a request [`alloc`](Self::alloc) refused, with the
+    /// numbers as they are now.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn exhausted(&self, layout: Layout) -> Error {
+        Error::Exhausted {
+            requested: math::bytes_needed(
+                self.pos.get().addr().get(),
+                layout.size(),
+                layout.align(),
+            ),
+            remaining: self.remaining(),
+        }
+    }
+
+    /// [`alloc`](Self::alloc), with the block's bytes reading as zero.
+    /// Bytes above the high-water mark are zero already and not written.
+    #[inline]
+    pub(crate) fn alloc_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let block = self.alloc(layout)?;
+        // SAFETY: `block..block + size` was just handed out, so it is ours.
+        unsafe { self.zero_dirty(block, layout.size()) };
+        Some(block)
+    }
+
+    /// Zeroes the part of `block..block + len` below the high-water mark.
+    ///
+    /// # Safety
+    ///
+    /// * `block..block + len` is a block (or part of one) this cursor handed
+    ///   out, and nothing else references it.
+    unsafe fn zero_dirty(&self, block: NonNull<u8>, len: usize) {
+        let dirty_end = self.high_water.get().addr().get();
+        let dirty = dirty_end.saturating_sub(block.addr().get()).min(len);
+        if dirty > 0 {
+            // SAFETY: `dirty <= len` bytes of the caller's block.
+            unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
+        }
+    }
+
+    /// Is `block` (of `size` bytes) the newest block, and above the floor?
+    #[inline]
+    fn is_newest(&self, block: NonNull<u8>, size: usize) -> bool {
+        let rounded = math::round_to_min_align(size).unwrap_or(usize::MAX);
+        block >= self.floor.get()
+            && block.addr().get().checked_add(rounded) == Some(self.pos.get().addr().get())
+    }
+
+    /// Frees `block` if it is the newest one; otherwise does nothing (its
+    /// space comes back at the next reset).
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `size` bytes and is not
+    ///   used again.
+    #[inline]
+    pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
+        if self.is_newest(block, size) {
+            // SAFETY: the block is the newest, above the floor, and dead.
+            unsafe { self.rewind(block) };
+        }
+    }
+
+    /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):
+    /// in place when it is the newest block and its address suits `new`,
+    /// by allocating and copying `old.size()` bytes otherwise. `zeroed`
+    /// makes the added bytes read as zero.
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `old` and is still live.
+    /// * `new.size() >= old.size()`.
+    pub(crate) unsafe fn grow(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
+        if fits_alignment && self.is_newest(block, old.size()) {
+            let room = self.end.addr().get() - block.addr().get();
+            let rounded = math::round_to_min_align(new.size())?;
+            if rounded <= room {
+                // SAFETY: `block + rounded <= end`.
+                self.pos.set(unsafe { block.add(rounded) });
+                if zeroed {
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe {
+                        self.zero_dirty(block.add(old.size()), new.size() - old.size());
+                    }
+                }
+                self.debug_assert_invariants();
+                return Some(block);
+            }
+        }
+        let moved = if zeroed {
+            self.alloc_zeroed(new)?
+        } else {
+            self.alloc(new)?
+        };
+        // SAFETY: the old block is live for `old.size()` bytes, the new one
+        // is fresh and at least as large, and fresh blocks never overlap
+        // live ones.
+        unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
+        Some(moved)
+    }
+
+    /// Resizes `block` from `old` down to `new`: in place (giving back the
+    /// tail when it is the newest block) unless `new` asks for a larger
+    /// alignment than the address has, then by allocating and copying.
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `old` and is still live.
+    /// * `new.size() <= old.size()`.
+    pub(crate) unsafe fn shrink(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+    ) -> Option<NonNull<u8>> {
+        if block.addr().get() & (new.align() - 1) != 0 {
+            let moved = self.alloc(new)?;
+            // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
+            unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
+            return Some(moved);
+        }
+        if self.is_newest(block, old.size()) {
+            // Cannot overflow: `new.size() <= old.size()`, whose rounding fit.
+            let rounded = math::round_to_min_align(new.size())?;
+            // SAFETY: `block + rounded <= block + old rounded == pos`, and the
+            // tail past `new.size()` is given up by the caller.
+            unsafe { self.rewind(block.add(rounded)) };
+        }
+        Some(block)
+    }
+
+    /// Moves `pos` back to `to`, remembering how far memory was written.
+    ///
+    /// # Safety
+    ///
+    /// * `floor <= to <= pos`, `to` is 8-aligned and derived from `start`.
+    /// * No live block lies at or above `to`.
+    #[inline]
+    pub(crate) unsafe fn rewind(&self, to: NonNull<u8>) {
+        let pos = self.pos.get();
+        if pos > self.high_water.get() {
+            self.high_water.set(pos);
+        }
+        self.pos.set(to);
+        self.debug_assert_invariants();
+    }
+
+    /// Moves `pos` back to `start` and records that nothing has been written
+    /// anywhere: the caller has just zeroed (released) the memory.
+    ///
+    /// # Safety
+    ///
+    /// * No block handed out is live, and every byte of the memory reads as
+    ///   zero.
+    pub(crate) unsafe fn reset_pristine(&self) {
+        self.floor.set(self.start);
+        self.pos.set(self.start);
+        self.high_water.set(self.start);
+        self.debug_assert_invariants();
+    }
+
+    /// Sets the lowest position frees and shrinks may rewind to.
+    ///
+    /// # Safety
+    ///
+    /// * `start <= floor <= pos`, 8-aligned, derived from `start`.
+    pub(crate) unsafe fn set_floor(&self, floor: NonNull<u8>) {
+        self.floor.set(floor);
+        self.debug_assert_invariants();
+    }
+
+    /// The first byte of the memory.
+    #[inline]
+    pub(crate) fn start(&self) -> NonNull<u8> {
+        self.start
+    }
+
+    /// The next free byte.
+    #[allow(dead_code)] // until StackArena lands
+    #[inline]
+    pub(crate) fn pos(&self) -> NonNull<u8> {
+        self.pos.get()
+    }
+
+    /// The current floor (see [`set_floor`](Self::set_floor)).
+    #[allow(dead_code)] // until StackArena lands
+    #[inline]
+    pub(crate) fn floor(&self) -> NonNull<u8> {
+        self.floor.get()
+    }
+
+    /// Bytes handed out since the start, alignment padding included.
+    #[inline]
+    pub(crate) fn used(&self) -> usize {
+        self.pos.get().addr().get() - self.start.addr().get()
+    }
+
+    /// Bytes still free above `pos`.
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.end.addr().get() - self.pos.get().addr().get()
+    }
+
+    /// Total bytes the cursor manages.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.end.addr().get() - self.start.addr().get()
+    }
+
+    /// Bytes from the start that may have been written: what a release
+    /// must hand back.
+    #[inline]
+    pub(crate) fn touched(&self) -> usize {
+        self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
+    }
+
+    /// Checks the invariants listed on the type (debug builds only).
+    #[inline]
+    pub(crate) fn debug_assert_invariants(&self) {
+        let (start, floor, pos, end) = (
+            self.start.addr().get(),
+            self.floor.get().addr().get(),
+            self.pos.get().addr().get(),
+            self.end.addr().get(),
+        );
+        debug_assert!(
+            start <= floor && floor <= pos && pos <= end,
+            "cursor order broken"
+        );
+        debug_assert!(
+            start % MIN_ALIGN == 0 && floor % MIN_ALIGN == 0 && pos % MIN_ALIGN == 0,
+            "cursor alignment broken"
+        );
+        debug_assert!(
+            self.high_water.get() <= self.end,
+            "high-water mark past the end"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop. The
+    /// buffer is held as a raw pointer: moving a `Box` would retag it and
+    /// invalidate the cursor's pointers under Stacked Borrows.
+    struct Fixture {
+        memory: NonNull<[u64]>,
+        cursor: RawCursor,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
+            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
+        }
+    }
+
+    fn fixture(words: usize) -> Fixture {
+        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
+        let start = memory.cast::<u8>();
+        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
+        // fixture, and only the cursor touches it.
+        let cursor = unsafe { RawCursor::new(start, words * 8) };
+        Fixture { memory, cursor }
+    }
+
+    #[test]
+    fn small_sizes_round_to_eight() {
+        let f = fixture(8);
+        let a = f.cursor.alloc(Layout::new::<u8>()).unwrap();
+        let b = f.cursor.alloc(Layout::new::<u16>()).unwrap();
+        assert_eq!(b.addr().get() - a.addr().get(), 8);
+        assert_eq!(f.cursor.used(), 16);
+    }
+
+    #[test]
+    fn refuses_past_the_end_and_reports_numbers() {
+        let f = fixture(4);
+        let layout = Layout::from_size_align(40, 8).unwrap();
+        assert!(f.cursor.alloc(layout).is_none());
+        assert_eq!(
+            f.cursor.exhausted(layout),
+            Error::Exhausted {
+                requested: 40,
+                remaining: 32
+            }
+        );
+        assert!(f
+            .cursor
+            .alloc(Layout::from_size_align(32, 8).unwrap())
+            .is_some());
+        assert!(
+            f.cursor.alloc(Layout::new::<()>()).is_some(),
+            "zero-sized never fails"
+        );
+    }
+
+    #[test]
+    fn overaligned_zero_sized_uses_no_space() {
+        let f = fixture(4);
+        f.cursor.alloc(Layout::new::<u8>()).unwrap();
+        let zst = f
+            .cursor
+            .alloc(Layout::from_size_align(0, 64).unwrap())
+            .unwrap();
+        assert_eq!(zst.addr().get() % 64, 0);
+        assert_eq!(f.cursor.used(), 8);
+    }
+
+    #[test]
+    fn newest_block_grows_and_shrinks_in_place() {
+        let f = fixture(16);
+        let old = Layout::from_size_align(8, 8).unwrap();
+        let block = f.cursor.alloc(old).unwrap();
+        let new = Layout::from_size_align(40, 8).unwrap();
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, new, false) }.unwrap();
+        assert_eq!(grown, block);
+        assert_eq!(f.cursor.used(), 40);
+        // SAFETY: `grown` is live for `new`.
+        let shrunk = unsafe { f.cursor.shrink(grown, new, old) }.unwrap();
+        assert_eq!(shrunk, block);
+        assert_eq!(f.cursor.used(), 8);
+        // SAFETY: `shrunk` is live for `old` and dead afterwards.
+        unsafe { f.cursor.dealloc(shrunk, 8) };
+        assert_eq!(f.cursor.used(), 0);
+    }
+
+    #[test]
+    fn older_block_grows_by_copying() {
+        let f = fixture(16);
+        let old = Layout::from_size_align(8, 8).unwrap();
+        let first = f.cursor.alloc(old).unwrap();
+        // SAFETY: `first` is a live 8-byte block.
+        unsafe { first.cast::<u64>().write(0xDEAD_BEEF) };
+        let _second = f.cursor.alloc(old).unwrap();
+        let new = Layout::from_size_align(16, 8).unwrap();
+        // SAFETY: `first` is live for `old`.
+        let moved = unsafe { f.cursor.grow(first, old, new, true) }.unwrap();
+        assert_ne!(moved, first);
+        // SAFETY: `moved` is a live 16-byte block.
+        unsafe {
+            assert_eq!(moved.cast::<u64>().read(), 0xDEAD_BEEF);
+            assert_eq!(moved.cast::<u64>().add(1).read(), 0);
+        }
+    }
+
+    #[test]
+    fn zeroed_blocks_are_zero_after_reuse() {
+        let f = fixture(8);
+        let layout = Layout::from_size_align(24, 8).unwrap();
+        let block = f.cursor.alloc(layout).unwrap();
+        // SAFETY: a live 24-byte block.
+        unsafe { ptr::write_bytes(block.as_ptr(), 0xFF, 24) };
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.rewind(f.cursor.start()) };
+        let again = f
+            .cursor
+            .alloc_zeroed(Layout::from_size_align(32, 8).unwrap())
+            .unwrap();
+        // SAFETY: a live 32-byte block.
+        let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
+        assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn floor_protects_blocks_below_it() {
+        let f = fixture(8);
+        let layout = Layout::new::<u64>();
+        let outer = f.cursor.alloc(layout).unwrap();
+        // SAFETY: `pos` is a valid floor.
+        unsafe { f.cursor.set_floor(f.cursor.pos()) };
+        // SAFETY: the contract is kept for the block; the floor refuses it.
+        unsafe { f.cursor.dealloc(outer, 8) };
+        assert_eq!(f.cursor.used(), 8, "a block below the floor is not popped");
+    }
+}

@@ -1,0 +1,109 @@
+//! The `pub(crate)` cores that hold the crate's pointer arithmetic.
+//!
+//! The public types in the crate root wrap these and add lifetimes that make
+//! them safe. `unsafe` is allowed here because a cursor turns offsets inside
+//! a mapping back into pointers; every such step names the invariant of the
+//! core that keeps it in bounds.
+#![allow(unsafe_code)]
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+
+pub(crate) mod cursor;
+
+pub(crate) use cursor::RawCursor;
+
+/// The operations behind `Allocator`, written once per allocator type and
+/// turned into an impl of each supported `Allocator` trait by
+/// [`impl_allocator!`](crate::alloc_api).
+///
+/// `None` means "allocation failed"; the glue maps it to that trait
+/// version's `AllocError`. Blocks are returned as a pointer to their first
+/// byte; the glue pairs it with `layout.size()`.
+///
+/// # Safety
+///
+/// Implementors promise what `allocator_api2::alloc::Allocator` promises:
+/// a returned block is valid for reads and writes of `layout.size()` bytes,
+/// aligned to `layout.align()`, does not overlap any other live block, and
+/// stays valid until it is deallocated or the allocator is dropped or
+/// reset (which needs `&mut`, so no `&Self` outlives it). `grow`/`shrink`
+/// keep the first `min(old, new)` bytes, and `*_zeroed` return zeroed bytes.
+pub(crate) unsafe trait RawAllocator {
+    /// Allocates a block for `layout`.
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>>;
+
+    /// Allocates a block for `layout` whose bytes read as zero.
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>>;
+
+    /// Gives a block back.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` was returned by this allocator for `layout` and is not used
+    ///   again.
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout);
+
+    /// Enlarges a block (moving it if needed), keeping its bytes; with
+    /// `zeroed`, the added bytes read as zero.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` is live in this allocator for `old`; `new.size() >= old.size()`.
+    /// * On success `ptr` is not used again unless it is returned.
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>>;
+
+    /// Shrinks a block (moving it if needed), keeping its first
+    /// `new.size()` bytes.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` is live in this allocator for `old`; `new.size() <= old.size()`.
+    /// * On success `ptr` is not used again unless it is returned.
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>>;
+}
+
+// SAFETY: `RawCursor` hands out disjoint blocks inside its memory (it only
+// moves `pos` forward on allocation and back over dead blocks), and resizes
+// keep contents as the trait requires.
+unsafe impl RawAllocator for RawCursor {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.alloc(layout)
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.alloc_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.dealloc(ptr, layout.size()) }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawCursor::grow(self, ptr, old, new, zeroed) }
+    }
+
+    #[inline]
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawCursor::shrink(self, ptr, old, new) }
+    }
+}

@@ -1,0 +1,579 @@
+//! [`Region`]: one anonymous memory mapping, unmapped on drop.
+//!
+//! This is the only module that makes system calls. Everything above it works
+//! on the pointer and length a `Region` hands out, so the allocators stay
+//! plain arithmetic that Miri can check.
+//!
+//! `unsafe` is allowed here because `mmap`, `munmap`, `mprotect`, `madvise`
+//! and `mremap` hand out or take back raw memory; each call states which
+//! facts about the mapping make it sound.
+//!
+//! Under Miri, which models only plain private anonymous read/write mappings
+//! unmapped whole, the guard page, huge-page, populate and shared options are
+//! not applied, and `release` writes zeros instead of calling `madvise`. Each
+//! such fallback is one `cfg(miri)` branch in this file.
+#![allow(unsafe_code)]
+
+use core::ffi::c_void;
+use core::ops::Range;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use rustix::mm::{MapFlags, ProtFlags};
+
+use crate::builder::Builder;
+use crate::error::Error;
+use crate::math::{align_down, align_up};
+
+/// Where the zero pages of a [`Region`] come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backing {
+    /// `mmap(MAP_ANONYMOUS)`, `fd = -1`: the usual way.
+    #[default]
+    Anonymous,
+    /// `/dev/zero` opened read/write and mapped, the System V way; the file
+    /// descriptor is closed right after `mmap`. Behaves the same.
+    DevZero,
+}
+
+/// What a [`Region`] is asked to be; filled in by a [`Builder`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RegionOptions {
+    pub(crate) len: usize,
+    pub(crate) guard_pages: bool,
+    pub(crate) huge_pages: bool,
+    pub(crate) populate: bool,
+    pub(crate) backing: Backing,
+    pub(crate) shared: bool,
+}
+
+impl RegionOptions {
+    pub(crate) const fn new(len: usize) -> Self {
+        RegionOptions {
+            len,
+            guard_pages: false,
+            huge_pages: false,
+            populate: false,
+            backing: Backing::Anonymous,
+            shared: false,
+        }
+    }
+}
+
+/// The span transparent huge pages need to be aligned to (x86-64, arm64 4K).
+const HUGE_PAGE: usize = 2 << 20;
+
+/// One anonymous memory mapping, readable and writable, unmapped on drop.
+///
+/// The whole length is reserved as address space at once (`MAP_NORESERVE`);
+/// the kernel commits a page, zeroed, the first time it is touched. A region
+/// never moves and never grows.
+///
+/// ```
+/// use anon_arena::Region;
+///
+/// let region = Region::new(1 << 30)?; // 1 GiB of address space, no memory yet
+/// assert_eq!(region.len(), 1 << 30);
+/// // SAFETY: the first byte lies inside the mapping, which is read/write.
+/// unsafe { region.as_ptr().write(7) };
+/// # Ok::<(), anon_arena::Error>(())
+/// ```
+pub struct Region {
+    /// Start of the usable bytes: page-aligned, never null, from `mmap`.
+    ptr: NonNull<u8>,
+    /// Usable bytes: a whole number of pages.
+    len: usize,
+    /// Bytes mapped from `ptr`: `len` plus the guard page, if any.
+    mapped_len: usize,
+    /// `MAP_SHARED`: `release` must drop the shmem pages, not only this
+    /// process's view of them.
+    shared: bool,
+}
+
+// SAFETY: a `Region` owns its mapping exclusively; nothing in it is tied to
+// the thread that created it, and it hands out only raw pointers, whose use
+// across threads is the user's responsibility.
+unsafe impl Send for Region {}
+// SAFETY: `&Region` offers only `as_ptr`/`len`, reads of immutable fields.
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// Maps `len` bytes (rounded up to whole pages, at least one) of private
+    /// anonymous memory: `mmap(NULL, len, PROT_READ | PROT_WRITE,
+    /// MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] when the kernel refuses the mapping,
+    /// [`Error::LayoutOverflow`] when `len` rounded to pages overflows.
+    ///
+    /// ```
+    /// let region = anon_arena::Region::new(10)?;
+    /// assert_eq!(region.len(), rustix::param::page_size());
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn new(len: usize) -> Result<Region, Error> {
+        Region::map(&RegionOptions::new(len))
+    }
+
+    /// A builder for a region with guard pages, huge pages, populate or
+    /// `/dev/zero` backing.
+    ///
+    /// ```
+    /// use anon_arena::{Backing, Region};
+    ///
+    /// let region = Region::builder()
+    ///     .len(1 << 20)
+    ///     .guard_pages(true)
+    ///     .backing(Backing::DevZero)
+    ///     .build()?;
+    /// assert_eq!(region.len(), 1 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn builder() -> Builder<Region> {
+        Builder::new()
+    }
+
+    /// The first usable byte; page-aligned.
+    ///
+    /// ```
+    /// let region = anon_arena::Region::new(4096)?;
+    /// assert_eq!(region.as_ptr() as usize % rustix::param::page_size(), 0);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    #[inline]
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The usable length in bytes, a whole number of pages (the guard page,
+    /// if any, is not counted).
+    ///
+    /// ```
+    /// assert_eq!(anon_arena::Region::new(8192)?.len(), 8192);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    #[inline]
+    #[allow(clippy::len_without_is_empty)] // a region is never empty
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Hands the whole pages inside the byte range `range` back to the
+    /// operating system: `madvise(MADV_DONTNEED)` (`MADV_REMOVE` for a
+    /// shared region). They read as zero afterwards and cost no memory until
+    /// touched again. Partial pages at either end are left as they are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] if the kernel refuses the advice.
+    ///
+    /// # Panics
+    ///
+    /// If `range` is reversed or reaches past [`len`](Region::len).
+    ///
+    /// ```
+    /// let mut region = anon_arena::Region::new(1 << 16)?;
+    /// // SAFETY: byte 100 is inside the read/write mapping.
+    /// unsafe { region.as_ptr().add(100).write(1) };
+    /// region.release(0..region.len())?;
+    /// // SAFETY: as above; released pages read as zero.
+    /// assert_eq!(unsafe { region.as_ptr().add(100).read() }, 0);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn release(&mut self, range: Range<usize>) -> Result<(), Error> {
+        assert!(
+            range.start <= range.end && range.end <= self.len,
+            "Region::release: range {range:?} is outside the region of {} bytes",
+            self.len
+        );
+        let page = page_size();
+        // Cannot overflow: `range.start <= len`, and `len` is a whole number
+        // of pages that fits in the address space.
+        let first = align_up(range.start, page).unwrap_or(self.len);
+        let last = align_down(range.end, page);
+        if first >= last {
+            return Ok(());
+        }
+        // SAFETY: `first..last` lies inside the usable pages of this mapping
+        // (checked above), and `&mut self` means no reference derived from
+        // `&self` can observe the bytes change.
+        unsafe { self.discard(first, last - first) }
+    }
+
+    /// Drops the pages of `offset..offset + len` (page-aligned, inside the
+    /// usable part) so that they read as zero.
+    ///
+    /// # Safety
+    ///
+    /// * `offset` and `len` are multiples of the page size and
+    ///   `offset + len <= self.len`.
+    /// * No live reference points into those bytes.
+    unsafe fn discard(&mut self, offset: usize, len: usize) -> Result<(), Error> {
+        // SAFETY: the caller keeps the range inside the mapping.
+        let start = unsafe { self.ptr.as_ptr().add(offset) };
+        if cfg!(miri) {
+            // SAFETY: writable bytes of this mapping, unreferenced by the
+            // caller's contract.
+            unsafe { ptr::write_bytes(start, 0, len) };
+            return Ok(());
+        }
+        let advice = if self.shared {
+            rustix::mm::Advice::LinuxRemove
+        } else {
+            rustix::mm::Advice::LinuxDontNeed
+        };
+        // SAFETY: page-aligned range inside a mapping we own; dropping its
+        // pages only changes their contents to zero, which the caller allows.
+        unsafe { rustix::mm::madvise(start.cast::<c_void>(), len, advice) }.map_err(|errno| {
+            Error::MapFailed {
+                call: "madvise",
+                len,
+                errno,
+            }
+        })
+    }
+
+    /// Creates the mapping the options describe.
+    pub(crate) fn map(options: &RegionOptions) -> Result<Region, Error> {
+        let page = page_size();
+        let len = align_up(options.len.max(1), page).ok_or(Error::LayoutOverflow)?;
+        let guard = if options.guard_pages && !cfg!(miri) {
+            page
+        } else {
+            0
+        };
+        let mapped_len = len.checked_add(guard).ok_or(Error::LayoutOverflow)?;
+        let align_huge = options.huge_pages && !cfg!(miri);
+        let reserve = if align_huge {
+            mapped_len
+                .checked_add(HUGE_PAGE)
+                .ok_or(Error::LayoutOverflow)?
+        } else {
+            mapped_len
+        };
+        let base = map_raw(reserve, options)?;
+        let ptr = if align_huge {
+            // SAFETY: `base..base + reserve` is the mapping just made and
+            // nothing points into it yet.
+            unsafe { trim_to_huge_page(base, reserve, mapped_len) }
+        } else {
+            base
+        };
+        let region = Region {
+            ptr,
+            len,
+            mapped_len,
+            shared: options.shared,
+        };
+        region.apply_options(options)?;
+        Ok(region)
+    }
+
+    /// The guard page and huge-page advice, after the mapping exists. On
+    /// error the region is dropped, which unmaps it.
+    fn apply_options(&self, options: &RegionOptions) -> Result<(), Error> {
+        if cfg!(miri) {
+            return Ok(());
+        }
+        if options.guard_pages {
+            // SAFETY: the guard page is the last page of our own mapping,
+            // past every usable byte; nothing will ever point into it.
+            unsafe {
+                rustix::mm::mprotect(
+                    self.ptr.as_ptr().add(self.len).cast::<c_void>(),
+                    self.mapped_len - self.len,
+                    rustix::mm::MprotectFlags::empty(),
+                )
+            }
+            .map_err(|errno| Error::MapFailed {
+                call: "mprotect",
+                len: self.mapped_len - self.len,
+                errno,
+            })?;
+        }
+        if options.huge_pages {
+            // SAFETY: advice on our own mapping; it changes no contents.
+            unsafe {
+                rustix::mm::madvise(
+                    self.ptr.as_ptr().cast::<c_void>(),
+                    self.len,
+                    rustix::mm::Advice::LinuxHugepage,
+                )
+            }
+            .map_err(|errno| Error::MapFailed {
+                call: "madvise(MADV_HUGEPAGE)",
+                len: self.len,
+                errno,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: `ptr..ptr + mapped_len` is exactly the mapping this region
+        // owns; whoever borrowed from it is gone, since `drop` has `&mut self`.
+        let result = unsafe { unmap(self.ptr, self.mapped_len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+    }
+}
+
+impl core::fmt::Debug for Region {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Region")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+/// The size of a memory page, looked up once.
+pub(crate) fn page_size() -> usize {
+    static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+    match PAGE_SIZE.load(Ordering::Relaxed) {
+        0 => {
+            let size = if cfg!(miri) {
+                4096
+            } else {
+                rustix::param::page_size()
+            };
+            PAGE_SIZE.store(size, Ordering::Relaxed);
+            size
+        }
+        size => size,
+    }
+}
+
+/// The `mmap` call itself: `len` bytes, read/write, private or shared,
+/// anonymous or from `/dev/zero`.
+fn map_raw(len: usize, options: &RegionOptions) -> Result<NonNull<u8>, Error> {
+    let prot = ProtFlags::READ | ProtFlags::WRITE;
+    let sharing = if options.shared && !cfg!(miri) {
+        MapFlags::SHARED
+    } else {
+        MapFlags::PRIVATE
+    };
+    let flags = if cfg!(miri) {
+        sharing
+    } else if options.populate {
+        sharing | MapFlags::NORESERVE | MapFlags::POPULATE
+    } else {
+        sharing | MapFlags::NORESERVE
+    };
+    let failed = |call| move |errno| Error::MapFailed { call, len, errno };
+    let mapped = match options.backing {
+        Backing::DevZero if !cfg!(miri) => {
+            let zero = rustix::fs::open(
+                c"/dev/zero",
+                rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(failed("open(/dev/zero)"))?;
+            // SAFETY: a fresh mapping at an address the kernel chooses
+            // overlaps nothing; the fd may be closed once `mmap` returns.
+            unsafe { rustix::mm::mmap(ptr::null_mut(), len, prot, flags, &zero, 0) }
+                .map_err(failed("mmap(/dev/zero)"))?
+        }
+        // SAFETY: as above, without a file.
+        _ => unsafe { rustix::mm::mmap_anonymous(ptr::null_mut(), len, prot, flags) }
+            .map_err(failed("mmap"))?,
+    };
+    NonNull::new(mapped.cast::<u8>()).ok_or(Error::MapFailed {
+        call: "mmap",
+        len,
+        errno: rustix::io::Errno::NOMEM,
+    })
+}
+
+/// Unmaps the head and tail of a fresh mapping so that `keep` bytes remain,
+/// starting at a multiple of [`HUGE_PAGE`]; returns that start.
+///
+/// # Safety
+///
+/// * `base..base + reserve` is one mapping owned by the caller, with
+///   `reserve >= keep + HUGE_PAGE`, and nothing points into it.
+unsafe fn trim_to_huge_page(base: NonNull<u8>, reserve: usize, keep: usize) -> NonNull<u8> {
+    let head = base.as_ptr().align_offset(HUGE_PAGE);
+    // SAFETY: `head < HUGE_PAGE`, so the aligned start and `keep` bytes after
+    // it lie inside the reservation.
+    let start = unsafe { base.add(head) };
+    let tail = reserve - head - keep;
+    // SAFETY: the head and tail are whole pages of our mapping (the kernel
+    // maps at page granularity, and `keep` is a page multiple) that nothing
+    // points into; unmapping them leaves `start..start + keep` mapped.
+    unsafe {
+        if head > 0 {
+            let _ = unmap(base, head);
+        }
+        if tail > 0 {
+            let _ = unmap(start.add(keep), tail);
+        }
+    }
+    start
+}
+
+/// `munmap(ptr, len)`.
+///
+/// # Safety
+///
+/// * `ptr..ptr + len` is a whole mapping (or whole pages of one) owned by the
+///   caller, and nothing will access it again.
+pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
+    // SAFETY: the caller owns these pages and gives them up.
+    unsafe { rustix::mm::munmap(ptr.as_ptr().cast::<c_void>(), len) }.map_err(|errno| {
+        Error::MapFailed {
+            call: "munmap",
+            len,
+            errno,
+        }
+    })
+}
+
+/// Moves or resizes a whole private anonymous mapping: `mremap(ptr, old_len,
+/// new_len, MREMAP_MAYMOVE)`. The bytes up to `min(old_len, new_len)` are
+/// kept (moved by page-table edits, not copied); the old address is invalid
+/// afterwards unless it is returned again. Both lengths are whole pages.
+///
+/// # Safety
+///
+/// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
+///   [`Region`] (or [`map_pages`]) without guard page, and nothing points
+///   into it once this returns a different address.
+#[allow(dead_code)] // until PageAllocator lands
+pub(crate) unsafe fn remap(
+    ptr: NonNull<u8>,
+    old_len: usize,
+    new_len: usize,
+) -> Result<NonNull<u8>, Error> {
+    if cfg!(miri) {
+        // Miri has no `mremap`: map, copy, unmap.
+        let new = map_pages(new_len)?;
+        // SAFETY: both mappings are ours and distinct; we copy the bytes both
+        // hold, then give up the old mapping as the caller allows.
+        unsafe {
+            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_len.min(new_len));
+            unmap(ptr, old_len)?;
+        }
+        return Ok(new);
+    }
+    // SAFETY: the caller owns the whole mapping; MAYMOVE lets the kernel
+    // pick a new address, which we return.
+    let moved = unsafe {
+        rustix::mm::mremap(
+            ptr.as_ptr().cast::<c_void>(),
+            old_len,
+            new_len,
+            rustix::mm::MremapFlags::MAYMOVE,
+        )
+    }
+    .map_err(|errno| Error::MapFailed {
+        call: "mremap",
+        len: new_len,
+        errno,
+    })?;
+    NonNull::new(moved.cast::<u8>()).ok_or(Error::MapFailed {
+        call: "mremap",
+        len: new_len,
+        errno: rustix::io::Errno::NOMEM,
+    })
+}
+
+/// Maps `len` bytes (a whole number of pages) of private anonymous memory
+/// that the caller owns and must give back with [`unmap`].
+#[allow(dead_code)] // until PageAllocator lands
+pub(crate) fn map_pages(len: usize) -> Result<NonNull<u8>, Error> {
+    map_raw(len, &RegionOptions::new(len))
+}
+
+/// Address-space sizes `Arena::new` and its kin try in turn: as much as is
+/// cheap to reserve, then less where the OS limits overcommit. Miri keeps
+/// every byte in host memory, so it gets a small one.
+pub(crate) const DEFAULT_CAPACITIES: &[usize] = if cfg!(miri) {
+    &[64 << 20]
+} else if cfg!(target_pointer_width = "64") {
+    &[4 << 30, 1 << 30, 256 << 20]
+} else {
+    &[256 << 20, 64 << 20]
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_up_to_pages() {
+        let page = page_size();
+        assert_eq!(Region::new(0).unwrap().len(), page);
+        assert_eq!(Region::new(page + 1).unwrap().len(), 2 * page);
+    }
+
+    #[test]
+    fn fresh_memory_is_zero_and_writable() {
+        let region = Region::new(3 * page_size()).unwrap();
+        // SAFETY: every byte lies inside the fresh read/write mapping.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(region.as_ptr(), region.len()) };
+        assert!(bytes.iter().all(|&b| b == 0));
+        bytes.fill(0xAB);
+        assert!(bytes.iter().all(|&b| b == 0xAB));
+    }
+
+    #[test]
+    fn release_zeroes_whole_pages_only() {
+        let page = page_size();
+        let mut region = Region::new(4 * page).unwrap();
+        // SAFETY: inside the mapping.
+        unsafe { ptr::write_bytes(region.as_ptr(), 0xFF, 4 * page) };
+        region.release(10..3 * page + 10).unwrap();
+        // SAFETY: inside the mapping, no reference held.
+        let bytes = unsafe { core::slice::from_raw_parts(region.as_ptr(), region.len()) };
+        assert!(
+            bytes[..page].iter().all(|&b| b == 0xFF),
+            "partial first page kept"
+        );
+        assert!(
+            bytes[page..3 * page].iter().all(|&b| b == 0),
+            "whole pages zeroed"
+        );
+        assert!(
+            bytes[3 * page..].iter().all(|&b| b == 0xFF),
+            "partial last page kept"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "outside the region")]
+    fn release_rejects_ranges_past_the_end() {
+        let mut region = Region::new(4096).unwrap();
+        let len = region.len();
+        let _ = region.release(0..len + 1);
+    }
+
+    #[test]
+    fn remap_keeps_contents() {
+        let page = page_size();
+        let ptr = map_pages(page).unwrap();
+        // SAFETY: `ptr` is a fresh one-page mapping we own.
+        unsafe {
+            ptr.as_ptr().write(42);
+            let grown = remap(ptr, page, 16 * page).unwrap();
+            assert_eq!(grown.as_ptr().read(), 42);
+            assert_eq!(grown.as_ptr().add(16 * page - 1).read(), 0);
+            unmap(grown, 16 * page).unwrap();
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri does not apply huge-page alignment")]
+    fn huge_page_regions_are_aligned() {
+        let region = Region::builder()
+            .len(4 << 20)
+            .huge_pages(true)
+            .build()
+            .unwrap();
+        assert_eq!(region.as_ptr() as usize % HUGE_PAGE, 0);
+        assert_eq!(region.len(), 4 << 20);
+    }
+}

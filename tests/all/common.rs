@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: running code in a forked child
+//! (for faults and resident-memory readings that must not disturb the test
+//! process) and reading the resident set size.
+
+/// How a forked child ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// `exit(code)`.
+    Exited(i32),
+    /// Killed by this signal.
+    Signaled(i32),
+}
+
+/// Runs `body` in a forked child and reports how the child ended; the
+/// child exits with `body`'s return value. The child never returns into the
+/// test harness, even if `body` panics (it exits with 101 then).
+pub fn in_child(body: impl FnOnce() -> i32) -> ChildEnd {
+    // SAFETY: the child only runs `body` and then `_exit`s; glibc resets the
+    // malloc locks across fork, so allocating in the child is fine.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(101);
+        // SAFETY: leaving the child without running the parent's atexit
+        // handlers or test harness.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `status` is a valid out-pointer.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid, "waitpid failed");
+    if libc::WIFSIGNALED(status) {
+        ChildEnd::Signaled(libc::WTERMSIG(status))
+    } else {
+        ChildEnd::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
+/// This process's resident set size in bytes, from `/proc/self/statm`.
+pub fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|field| field.parse().ok())
+        .expect("statm has a resident field");
+    pages * rustix_page_size()
+}
+
+/// The page size, as the tests see it.
+pub fn rustix_page_size() -> usize {
+    // SAFETY: `sysconf` has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).expect("page size is positive")
+}
