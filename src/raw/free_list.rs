@@ -1,11 +1,19 @@
 //! [`RawPool`]: the fixed-size slot allocator behind `Pool<T>`.
 //!
 //! Slots come from two places: a bump pointer over slots never handed out,
-//! and an intrusive LIFO list threaded through freed slots (the first word
-//! of a free slot points to the next free slot). A slot is first written
-//! when it is first handed out, so a pool of millions of slots costs no
-//! memory until it is used, and the newest freed slot is reused first, so
-//! a steady churn stays in cache.
+//! and an intrusive LIFO stack of freed slots. A slot is first written when
+//! it is first handed out, so a pool of millions of slots costs no memory
+//! until it is used, and the newest freed slot is reused first, so a steady
+//! churn stays in cache.
+//!
+//! The top of the stack, the most recently freed slot, is held in its own
+//! cell (`last_freed`); the rest is a list threaded through the slots (the
+//! first word of a listed slot points to the next one). That keeps the
+//! commonest pattern, free one and allocate one, down to a store and a load
+//! of `last_freed`: no write into the slot, no counter update, and so no
+//! chain of memory dependencies from one operation to the next (the
+//! compiler cannot keep the pool's cells in registers, because slot writes
+//! might alias them).
 //!
 //! Debug builds keep one bit per slot, set while the slot is live, in a
 //! bitmap placed right after the slots (so it too is touched only as slots
@@ -23,11 +31,13 @@ use core::ptr::{self, NonNull};
 ///
 /// * `start <= fresh <= end`, all derived from the same mapping, and
 ///   `fresh - start` is a whole number of slots;
-/// * every slot on the free list lies in `start..fresh` on a slot boundary,
-///   is not live, and appears once;
-/// * `live + (slots on the free list) == (fresh - start) / slot_size`, so
-///   `live` equals the number of slots handed out exactly when the free
+/// * `last_freed` and every slot on the free list lie in `start..fresh` on
+///   a slot boundary, are not live, and appear once (`last_freed` is never
+///   also on the list);
+/// * `unlisted + (slots on the free list) == (fresh - start) / slot_size`,
+///   so `unlisted` equals the number of slots handed out exactly when the
 ///   list is empty;
+/// * the live slots number `unlisted - (1 if last_freed is set)`;
 /// * (debug builds) the bit of a slot is set exactly when the slot is live.
 pub(crate) struct RawPool {
     /// The first slot; aligned to the pool's slot alignment (at least 8).
@@ -41,11 +51,16 @@ pub(crate) struct RawPool {
     capacity: usize,
     /// The first slot never handed out; slots at or above it are untouched.
     fresh: Cell<NonNull<u8>>,
-    /// The most recently freed slot, whose first word holds the next one.
+    /// The most recently freed slot, the top of the free stack; its
+    /// contents are not used.
+    last_freed: Cell<Option<NonNull<u8>>>,
+    /// The rest of the free stack: the newest listed slot, whose first word
+    /// holds the next one.
     free: Cell<Option<NonNull<u8>>>,
-    /// Slots handed out and not freed (for an unbacked pool: blocks of a
-    /// zero-sized type counted by the caller).
-    live: Cell<usize>,
+    /// Slots handed out and not on the list: the live ones plus
+    /// `last_freed` (for an unbacked pool: blocks of a zero-sized type
+    /// counted by the caller).
+    unlisted: Cell<usize>,
     /// One bit per slot, set while the slot is live.
     #[cfg(debug_assertions)]
     live_bits: NonNull<u64>,
@@ -90,8 +105,9 @@ impl RawPool {
             slot_size,
             capacity,
             fresh: Cell::new(start),
+            last_freed: Cell::new(None),
             free: Cell::new(None),
-            live: Cell::new(0),
+            unlisted: Cell::new(0),
             // The bitmap follows the slots; `end` is 8-aligned because
             // `start` and `slot_size` are.
             #[cfg(debug_assertions)]
@@ -111,8 +127,9 @@ impl RawPool {
             slot_size: 8,
             capacity: 0,
             fresh: Cell::new(NonNull::dangling()),
+            last_freed: Cell::new(None),
             free: Cell::new(None),
-            live: Cell::new(0),
+            unlisted: Cell::new(0),
             #[cfg(debug_assertions)]
             live_bits: NonNull::dangling(),
         }
@@ -122,13 +139,25 @@ impl RawPool {
     /// one; `None` when every slot is live.
     #[inline(always)]
     pub(crate) fn alloc(&self) -> Option<NonNull<u8>> {
+        if let Some(slot) = self.last_freed.take() {
+            // Stays unlisted: no counter changes.
+            self.debug_mark(slot, true);
+            self.debug_assert_invariants();
+            return Some(slot);
+        }
+        self.alloc_listed()
+    }
+
+    /// Hands out the newest listed slot, else a fresh one.
+    #[inline(always)]
+    fn alloc_listed(&self) -> Option<NonNull<u8>> {
         if let Some(slot) = self.free.get() {
             // SAFETY: a slot on the free list lies inside the memory, is 8-aligned
             // and at least 8 bytes, and its first word holds the next free
             // slot, written by `free`.
             let next = unsafe { slot.cast::<Option<NonNull<u8>>>().read() };
             self.free.set(next);
-            self.live.set(self.live.get() + 1);
+            self.unlisted.set(self.unlisted.get() + 1);
             self.debug_mark(slot, true);
             self.debug_assert_invariants();
             return Some(slot);
@@ -146,7 +175,7 @@ impl RawPool {
         // SAFETY: `slot < end` and `end - slot` is a whole number of slots,
         // so `slot + slot_size <= end` stays inside the memory.
         self.fresh.set(unsafe { slot.add(self.slot_size) });
-        self.live.set(self.live.get() + 1);
+        self.unlisted.set(self.unlisted.get() + 1);
         self.debug_mark(slot, true);
         self.debug_assert_invariants();
         Some(slot)
@@ -158,7 +187,7 @@ impl RawPool {
     #[inline]
     pub(crate) fn alloc_zeroed(&self, len: usize) -> Option<NonNull<u8>> {
         debug_assert!(len <= self.slot_size);
-        if self.free.get().is_none() {
+        if self.last_freed.get().is_none() && self.free.get().is_none() {
             return self.alloc_fresh();
         }
         let slot = self.alloc()?;
@@ -180,20 +209,35 @@ impl RawPool {
     #[inline(always)]
     pub(crate) unsafe fn free(&self, slot: NonNull<u8>) {
         self.debug_check_free(slot);
-        // SAFETY: `slot` is a live slot of this pool (caller's duty), so it
-        // is inside the memory, 8-aligned and at least 8 bytes; its contents
-        // are dead, so its first word may hold the list link.
+        self.debug_mark(slot, false);
+        if let Some(older) = self.last_freed.replace(Some(slot)) {
+            // SAFETY: `older` was freed before (a slot of this pool, not
+            // live, inside the memory, 8-aligned and at least 8 bytes), so
+            // its first word may hold the list link.
+            unsafe { self.push_listed(older) };
+        }
+        self.debug_assert_invariants();
+    }
+
+    /// Moves a freed slot onto the list.
+    ///
+    /// # Safety
+    ///
+    /// * `slot` is a slot of this pool that is neither live, listed, nor
+    ///   `last_freed`.
+    #[inline(always)]
+    unsafe fn push_listed(&self, slot: NonNull<u8>) {
+        // SAFETY: the caller's duties: the slot is ours and dead, so its
+        // first word may hold the link.
         unsafe { slot.cast::<Option<NonNull<u8>>>().write(self.free.get()) };
         self.free.set(Some(slot));
-        self.live.set(self.live.get() - 1);
-        self.debug_mark(slot, false);
-        self.debug_assert_invariants();
+        self.unlisted.set(self.unlisted.get() - 1);
     }
 
     /// Counts one more live block of an [`unbacked`](Self::unbacked) pool.
     #[inline(always)]
     pub(crate) fn count_unbacked_alloc(&self) {
-        self.live.set(self.live.get() + 1);
+        self.unlisted.set(self.unlisted.get() + 1);
     }
 
     /// Counts one block of an [`unbacked`](Self::unbacked) pool as freed.
@@ -204,16 +248,16 @@ impl RawPool {
     #[inline(always)]
     pub(crate) fn count_unbacked_free(&self) {
         debug_assert!(
-            self.live.get() > 0,
+            self.unlisted.get() > 0,
             "Pool: a zero-sized block was freed while none is live (double free)"
         );
-        self.live.set(self.live.get() - 1);
+        self.unlisted.set(self.unlisted.get() - 1);
     }
 
     /// Slots handed out and not freed.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.live.get()
+        self.unlisted.get() - usize::from(self.last_freed.get().is_some())
     }
 
     /// Slots in the pool.
@@ -312,8 +356,14 @@ impl RawPool {
             let used = fresh.addr().get() - self.start.addr().get();
             debug_assert_eq!(used % self.slot_size, 0, "fresh is off a slot boundary");
             let handed_out = used / self.slot_size;
-            debug_assert!(self.live.get() <= handed_out);
-            debug_assert_eq!(self.free.get().is_none(), self.live.get() == handed_out);
+            let unlisted = self.unlisted.get();
+            debug_assert!(unlisted <= handed_out);
+            debug_assert_eq!(self.free.get().is_none(), unlisted == handed_out);
+            if let Some(last) = self.last_freed.get() {
+                debug_assert!(unlisted > 0);
+                debug_assert!(self.slot_index(last).is_some(), "last freed off a slot");
+                debug_assert_ne!(self.free.get(), Some(last), "last freed also listed");
+            }
             if let Some(head) = self.free.get() {
                 debug_assert!(self.slot_index(head).is_some(), "free list head off a slot");
             }
@@ -370,6 +420,37 @@ mod tests {
         assert_eq!(f.pool.alloc(), Some(b));
         assert_eq!(f.pool.alloc(), Some(a));
         assert_eq!(f.pool.touched(), 2, "reuse does not take fresh slots");
+    }
+
+    #[test]
+    fn a_long_run_of_frees_comes_back_in_reverse() {
+        let f = fixture(8, 64);
+        let slots: Vec<_> = (0..64).map(|_| f.pool.alloc().unwrap()).collect();
+        for (freed, &slot) in slots.iter().enumerate() {
+            // SAFETY: each is a live slot of this pool, dead from here on.
+            unsafe { f.pool.free(slot) };
+            assert_eq!(f.pool.len(), 63 - freed);
+        }
+        for (taken, &slot) in slots.iter().rev().enumerate() {
+            assert_eq!(f.pool.alloc(), Some(slot));
+            assert_eq!(f.pool.len(), taken + 1);
+        }
+        assert!(f.pool.alloc().is_none());
+    }
+
+    #[test]
+    fn free_one_alloc_one_reuses_the_same_slot() {
+        let f = fixture(8, 4);
+        let a = f.pool.alloc().unwrap();
+        let _b = f.pool.alloc().unwrap();
+        for _ in 0..10 {
+            // SAFETY: `a` is live here, dead until handed out again.
+            unsafe { f.pool.free(a) };
+            assert_eq!(f.pool.len(), 1);
+            assert_eq!(f.pool.alloc(), Some(a));
+            assert_eq!(f.pool.len(), 2);
+        }
+        assert_eq!(f.pool.touched(), 2);
     }
 
     #[test]
