@@ -152,9 +152,9 @@ impl RawPool {
     #[inline(always)]
     fn alloc_listed(&self) -> Option<NonNull<u8>> {
         if let Some(slot) = self.free.get() {
-            // SAFETY: a slot on the free list lies inside the memory, is 8-aligned
-            // and at least 8 bytes, and its first word holds the next free
-            // slot, written by `free`.
+            // SAFETY: a listed slot lies inside the memory, is 8-aligned and
+            // at least 8 bytes, and its first word holds the next listed
+            // slot, written by `push_listed`.
             let next = unsafe { slot.cast::<Option<NonNull<u8>>>().read() };
             self.free.set(next);
             self.unlisted.set(self.unlisted.get() + 1);
