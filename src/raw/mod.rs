@@ -10,8 +10,10 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 
 pub(crate) mod cursor;
+pub(crate) mod free_list;
 
 pub(crate) use cursor::RawCursor;
+pub(crate) use free_list::RawPool;
 
 /// The operations behind `Allocator`, written once per allocator type and
 /// turned into an impl of each supported `Allocator` trait by

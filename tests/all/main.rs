@@ -4,5 +4,7 @@
 mod alloc_api;
 mod arena;
 mod common;
+mod pool;
+mod pool_props;
 mod props;
 mod region;
