@@ -9,11 +9,17 @@ mod arena;
 mod builder;
 mod error;
 pub mod math;
+mod pages;
 mod raw;
 mod region;
+mod shared;
 mod surface;
+mod sync;
 
 pub use arena::Arena;
 pub use builder::Builder;
 pub use error::Error;
+pub use pages::PageAllocator;
 pub use region::{Backing, Region};
+pub use shared::{SharedArena, SharedSafe};
+pub use sync::SyncArena;
