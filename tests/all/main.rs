@@ -4,5 +4,9 @@
 mod alloc_api;
 mod arena;
 mod common;
+mod pages;
 mod props;
 mod region;
+mod shared;
+mod sync;
+mod sync_props;
