@@ -12,6 +12,8 @@ use anon_arena::SyncArena;
 use proptest::prelude::*;
 
 const CAPACITY: usize = 64 << 10;
+/// Operations per program: fewer under Miri, where every check is slow.
+const OPS: usize = if cfg!(miri) { 60 } else { 200 };
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -277,7 +279,7 @@ proptest! {
     })]
 
     #[test]
-    fn sync_arena_matches_the_model(ops in proptest::collection::vec(op(), 1..200)) {
+    fn sync_arena_matches_the_model(ops in proptest::collection::vec(op(), 1..OPS)) {
         let mut model = Model::new();
         for op in ops {
             model.apply(op)?;
