@@ -355,7 +355,7 @@ impl SharedArena {
     /// ```
     /// let arena = anon_arena::SharedArena::with_capacity(4096)?;
     /// assert_eq!(arena.try_alloc_slice_copy(b"hi")?, b"hi");
-    /// assert!(arena.try_alloc_slice_copy(&[0u64; 1000]).is_err());
+    /// assert!(arena.try_alloc_slice_copy(&[0u64; 2000]).is_err());
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
     #[inline]
