@@ -14,6 +14,8 @@ use proptest::prelude::*;
 const CAPACITY: usize = 64 << 10;
 /// Operations per program: fewer under Miri, where every check is slow.
 const OPS: usize = if cfg!(miri) { 60 } else { 200 };
+/// Largest block and largest growth step, in bytes: smaller under Miri.
+const MAX_SIZE: usize = if cfg!(miri) { 300 } else { 3000 };
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -40,9 +42,9 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0usize..3000, 0u32..=12, any::<bool>())
+        6 => (0usize..MAX_SIZE, 0u32..=12, any::<bool>())
             .prop_map(|(size, align_log2, zeroed)| Op::Alloc { size, align_log2, zeroed }),
-        3 => (any::<usize>(), 0usize..4096, any::<bool>())
+        3 => (any::<usize>(), 0usize..MAX_SIZE, any::<bool>())
             .prop_map(|(which, extra, zeroed)| Op::Grow { which, extra, zeroed }),
         2 => (any::<usize>(), any::<usize>()).prop_map(|(which, less)| Op::Shrink { which, less }),
         3 => any::<usize>().prop_map(|which| Op::Dealloc { which }),
