@@ -71,12 +71,12 @@ const _: () = assert!(core::mem::align_of::<AtomicCursor>() <= HEADER);
 ///
 /// Anything that points into the process's own heap is refused:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let arena = anon_arena::SharedArena::with_capacity(4096).unwrap();
 /// arena.alloc(Box::new(1u32));
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let arena = anon_arena::SharedArena::with_capacity(4096).unwrap();
 /// let x = 5u32;
 /// arena.alloc(&x);
@@ -185,7 +185,7 @@ shared_safe_tuple!(A B C D E F);
 /// anything else (an unrelated process, `exec`) needs a named object, which
 /// this type does not make.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0505
 /// let arena = anon_arena::SharedArena::with_capacity(4096).unwrap();
 /// let r = arena.alloc(1u32);
 /// drop(arena);
