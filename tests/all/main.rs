@@ -4,7 +4,11 @@
 mod alloc_api;
 mod arena;
 mod common;
+mod pages;
 mod pool;
 mod pool_props;
 mod props;
 mod region;
+mod shared;
+mod sync;
+mod sync_props;

@@ -342,10 +342,13 @@ fn ten_million_slots_cost_no_memory_until_used() {
         let boxes: Vec<_> = (0..1000).map(|i| pool.alloc([i as u8; 64])).collect();
         let used = resident_bytes();
         let ok = pool.capacity() == 10_000_000
-            // 640 MB reserved; creation must not commit even 1 MB of it.
-            && created < before + (1 << 20)
+            // 640 MB reserved; touching it all would commit 640 MB. The
+            // child's own bookkeeping (the statm reads, the fork's copied
+            // stack pages) varies by up to about 1 MiB between builds, so
+            // the bound is 4 MiB: still 160 times below an O(n) init.
+            && created < before + (4 << 20)
             // 1000 slots are 64 KB; allow the Vec and page granularity.
-            && used < created + (1 << 20)
+            && used < created + (4 << 20)
             && boxes.iter().enumerate().all(|(i, b)| b[63] == i as u8);
         if !ok {
             eprintln!("resident: before {before}, created {created}, used {used}");
