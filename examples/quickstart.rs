@@ -57,5 +57,8 @@ fn main() {
     }
 
     arena.release();
-    println!("released: pages handed back to the OS, allocated_bytes = {}", arena.allocated_bytes());
+    println!(
+        "released: pages handed back to the OS, allocated_bytes = {}",
+        arena.allocated_bytes()
+    );
 }
