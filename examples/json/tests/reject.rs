@@ -102,6 +102,8 @@ fn invalid_utf8_is_rejected_at_the_bad_byte() {
 #[derive(Clone, Copy)]
 struct Exhausted;
 
+// SAFETY: it never hands out a block, so there is no block whose validity
+// could be broken; `deallocate` is never reached with a real one.
 unsafe impl allocator_api2::alloc::Allocator for Exhausted {
     fn allocate(
         &self,
