@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use allocator_api2::alloc::Global;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 #[allow(dead_code, unused_imports)] // the demo's module; the bench needs part of it
 #[path = "../examples/json/mod.rs"]
@@ -25,6 +25,7 @@ fn json(c: &mut Criterion) {
     let mut g = c.benchmark_group("json");
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.sample_size(20);
+    g.sampling_mode(SamplingMode::Flat);
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(3));
 

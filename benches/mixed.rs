@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use std::time::Duration;
 
 use bump_scope::traits::BumpAllocatorTyped;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 
 #[allow(dead_code)] // each bench uses part of the floor
 #[path = "common/floor.rs"]
@@ -57,6 +57,9 @@ fn mixed(c: &mut Criterion) {
     let mut g = c.benchmark_group("mixed");
     g.throughput(Throughput::Elements(N as u64));
     g.sample_size(10);
+    // Flat: iterations are milliseconds long; linear sampling would need
+    // 55 of them per row.
+    g.sampling_mode(SamplingMode::Flat);
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(3));
 
@@ -127,6 +130,9 @@ fn mixed(c: &mut Criterion) {
     });
     drop(bump);
 
+    // The slow row gets less time; its ratio is large.
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(2));
     g.bench_function("glibc malloc", |b| {
         b.iter_batched(
             || HeapBlocks(Vec::with_capacity(N)),

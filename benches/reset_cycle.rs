@@ -8,7 +8,7 @@ use std::alloc::Layout;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 #[allow(dead_code)] // each bench uses part of the floor
 #[path = "common/floor.rs"]
@@ -41,6 +41,9 @@ fn reset_cycle(c: &mut Criterion) {
     let mut g = c.benchmark_group("reset_cycle");
     g.throughput(Throughput::Elements((CYCLES * PER_CYCLE) as u64));
     g.sample_size(10);
+    // Flat: iterations are milliseconds long; linear sampling would need
+    // 55 of them per row.
+    g.sampling_mode(SamplingMode::Flat);
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(3));
 
@@ -75,6 +78,9 @@ fn reset_cycle(c: &mut Criterion) {
         b.iter(|| cycles!(bump.reset(), |i| bump.alloc(i).into_mut()))
     });
 
+    // The slow row gets less time; its ratio is large.
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(2));
     let mut boxes: Vec<Box<u64>> = Vec::with_capacity(PER_CYCLE);
     g.bench_function("Box::new (glibc malloc)", |b| {
         b.iter(|| {

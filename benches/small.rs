@@ -6,7 +6,7 @@ use std::alloc::Layout;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 
 #[allow(dead_code)] // each bench uses part of the floor
 #[path = "common/floor.rs"]
@@ -27,6 +27,9 @@ fn small(c: &mut Criterion) {
     let mut g = c.benchmark_group("small");
     g.throughput(Throughput::Elements(N as u64));
     g.sample_size(10);
+    // Flat: iterations are milliseconds long; linear sampling would need
+    // 55 of them per row.
+    g.sampling_mode(SamplingMode::Flat);
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(3));
 
@@ -96,6 +99,12 @@ fn small(c: &mut Criterion) {
         })
     });
     drop(bump);
+
+    // The slow rows (about 0.5 s per iteration with setup and teardown)
+    // get less time: their ratios are large, and a full `cargo bench`
+    // should take minutes.
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(2));
 
     // typed_arena cannot be reset: each iteration gets a new one of the
     // same capacity, whose heap pages the previous one left resident.
