@@ -6,10 +6,14 @@ use crate::json::generate::Rng;
 use crate::json::{fuzz_one, generate, parse, to_string, Value};
 use anon_arena::Arena;
 
+/// Document size for the generated-input tests: large enough to exercise
+/// every construct, small enough for Miri to interpret.
+const DOC: usize = if cfg!(miri) { 8 << 10 } else { 1 << 20 };
+
 #[test]
 fn generated_document_round_trips_in_every_allocator() {
-    let doc = generate(1 << 20, 7);
-    assert!(doc.len() >= 1 << 20);
+    let doc = generate(DOC, 7);
+    assert!(doc.len() >= DOC);
     let heap = parse(&doc, Global).unwrap();
     let bump = bumpalo::Bump::new();
     let in_bump = parse(&doc, &bump).unwrap();
@@ -28,7 +32,7 @@ fn generated_document_round_trips_in_every_allocator() {
     let Value::Array(records) = &heap else {
         panic!("top level is an array")
     };
-    assert!(records.len() > 100);
+    assert!(records.len() > DOC / 10_000);
 
     let json = to_string(&heap);
     let again = parse(&json, Global).unwrap();
@@ -58,7 +62,8 @@ fn fuzz_entry_survives_mutated_documents() {
     let mut rng = Rng::new(11);
     for seed in &seeds {
         fuzz_one(seed.as_bytes());
-        for _ in 0..2_000 {
+        // Each round maps an arena and parses three times; Miri gets a taste.
+        for _ in 0..if cfg!(miri) { 20 } else { 2_000 } {
             let mut bytes = seed.as_bytes().to_vec();
             for _ in 0..1 + rng.below(4) {
                 let at = rng.below(bytes.len());
@@ -101,8 +106,8 @@ fn fuzz_entry_accepts_odd_inputs() {
 
 #[test]
 fn reset_arena_parses_the_next_document_in_the_same_memory() {
-    let first = generate(64 << 10, 1);
-    let second = generate(64 << 10, 2);
+    let first = generate(DOC / 16, 1);
+    let second = generate(DOC / 16, 2);
     let mut arena = Arena::with_capacity(4 << 20);
     let used_first = {
         let tree = parse(&first, &arena).unwrap();
@@ -117,7 +122,7 @@ fn reset_arena_parses_the_next_document_in_the_same_memory() {
 
 #[test]
 fn a_full_arena_is_a_parse_error_not_a_panic() {
-    let doc = generate(64 << 10, 5);
+    let doc = generate(16 << 10, 5);
     let arena = Arena::with_capacity(4096);
     let e = parse(&doc, &arena).unwrap_err();
     assert_eq!(e.kind, crate::json::ErrorKind::OutOfMemory);
