@@ -11,9 +11,11 @@ mod error;
 pub mod math;
 mod raw;
 mod region;
+mod stack;
 mod surface;
 
 pub use arena::Arena;
 pub use builder::Builder;
 pub use error::Error;
 pub use region::{Backing, Region};
+pub use stack::{Mark, ScopeGuard, StackArena};

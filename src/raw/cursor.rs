@@ -295,14 +295,12 @@ impl RawCursor {
     }
 
     /// The next free byte.
-    #[allow(dead_code)] // until StackArena lands
     #[inline]
     pub(crate) fn pos(&self) -> NonNull<u8> {
         self.pos.get()
     }
 
     /// The current floor (see [`set_floor`](Self::set_floor)).
-    #[allow(dead_code)] // until StackArena lands
     #[inline]
     pub(crate) fn floor(&self) -> NonNull<u8> {
         self.floor.get()
