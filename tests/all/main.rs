@@ -6,3 +6,4 @@ mod arena;
 mod common;
 mod props;
 mod region;
+mod stack;
