@@ -7,3 +7,4 @@ mod common;
 mod props;
 mod region;
 mod stack;
+mod stack_props;
