@@ -15,6 +15,11 @@ use anon_arena::{Error, Mark, ScopeGuard, StackArena};
 use proptest::prelude::*;
 
 const CAPACITY: usize = 64 << 10;
+/// Largest push and growth step. Smaller under Miri, where every byte the
+/// model fills and checks is interpreted.
+const MAX_SIZE: usize = if cfg!(miri) { 256 } else { 3000 };
+/// Longest program.
+const MAX_OPS: usize = if cfg!(miri) { 80 } else { 300 };
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -43,10 +48,10 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (0usize..3000, 0u32..=12, any::<bool>())
+        8 => (0usize..MAX_SIZE, 0u32..=12, any::<bool>())
             .prop_map(|(size, align_log2, zeroed)| Op::Push { size, align_log2, zeroed }),
         3 => Just(Op::PopNewest),
-        3 => (0usize..4096, any::<bool>()).prop_map(|(extra, zeroed)| Op::GrowNewest { extra, zeroed }),
+        3 => (0usize..MAX_SIZE, any::<bool>()).prop_map(|(extra, zeroed)| Op::GrowNewest { extra, zeroed }),
         2 => any::<usize>().prop_map(|less| Op::ShrinkNewest { less }),
         2 => Just(Op::Mark),
         2 => any::<usize>().prop_map(|which| Op::ResetTo { which }),
@@ -437,7 +442,7 @@ proptest! {
     })]
 
     #[test]
-    fn stack_arena_matches_the_stack_model(ops in proptest::collection::vec(op(), 1..300)) {
+    fn stack_arena_matches_the_stack_model(ops in proptest::collection::vec(op(), 1..MAX_OPS)) {
         let mut arena = StackArena::with_capacity(CAPACITY);
         // A zero-sized block at the start of an empty arena marks its base.
         let base = arena.alloc_layout(Layout::new::<()>()).as_ptr() as usize;
