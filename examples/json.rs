@@ -57,7 +57,12 @@ struct CountingHeap;
 // being compared (a race could only skew the statistic).
 unsafe impl GlobalAlloc for CountingHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_HEAP.0.store(LIVE_HEAP.get() + layout.size(), Relaxed);
+        // Wrapping: the example's tests run on several threads, where the
+        // racy update can lose a count; a skewed statistic must not panic
+        // inside the allocator (that aborts the process).
+        LIVE_HEAP
+            .0
+            .store(LIVE_HEAP.get().wrapping_add(layout.size()), Relaxed);
         // SAFETY: forwarded caller contract.
         unsafe { System.alloc(layout) }
     }

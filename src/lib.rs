@@ -27,6 +27,7 @@ mod pool_box;
 mod raw;
 mod region;
 mod shared;
+mod stack;
 mod surface;
 mod sync;
 
@@ -38,4 +39,5 @@ pub use pool::Pool;
 pub use pool_box::PoolBox;
 pub use region::{Backing, Region};
 pub use shared::{SharedArena, SharedSafe};
+pub use stack::{Mark, ScopeGuard, StackArena};
 pub use sync::SyncArena;

@@ -174,6 +174,18 @@ impl RawCursor {
         }
     }
 
+    /// `block`'s address with the cursor's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry a tag narrowed to its old block (a
+    /// `Box` retags to its `T`); a cursor position or a resized block made
+    /// from it would inherit that tag, and every later block bumped from
+    /// it would be out of bounds under Stacked Borrows. So every pointer
+    /// the cursor keeps or hands out is derived from `start`.
+    #[inline(always)]
+    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(block.addr())
+    }
+
     /// Is `block` (of `size` bytes) the newest block, and above the floor?
     #[inline]
     fn is_newest(&self, block: NonNull<u8>, size: usize) -> bool {
@@ -193,7 +205,7 @@ impl RawCursor {
     pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
         if self.is_newest(block, size) {
             // SAFETY: the block is the newest, above the floor, and dead.
-            unsafe { self.rewind(block) };
+            unsafe { self.rewind(self.own(block)) };
         }
     }
 
@@ -215,6 +227,7 @@ impl RawCursor {
     ) -> Option<NonNull<u8>> {
         let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
         if fits_alignment && self.is_newest(block, old.size()) {
+            let block = self.own(block);
             let room = self.end.addr().get() - block.addr().get();
             let rounded = math::round_to_min_align(new.size())?;
             if rounded <= room {
@@ -268,7 +281,7 @@ impl RawCursor {
             let rounded = math::round_to_min_align(new.size())?;
             // SAFETY: `block + rounded <= block + old rounded == pos`, and the
             // tail past `new.size()` is given up by the caller.
-            unsafe { self.rewind(block.add(rounded)) };
+            unsafe { self.rewind(self.own(block).add(rounded)) };
         }
         Some(block)
     }
@@ -320,14 +333,12 @@ impl RawCursor {
     }
 
     /// The next free byte.
-    #[allow(dead_code)] // until StackArena lands
     #[inline]
     pub(crate) fn pos(&self) -> NonNull<u8> {
         self.pos.get()
     }
 
     /// The current floor (see [`set_floor`](Self::set_floor)).
-    #[allow(dead_code)] // until StackArena lands
     #[inline]
     pub(crate) fn floor(&self) -> NonNull<u8> {
         self.floor.get()
@@ -470,6 +481,42 @@ mod tests {
         // SAFETY: `shrunk` is live for `old` and dead afterwards.
         unsafe { f.cursor.dealloc(shrunk, 8) };
         assert_eq!(f.cursor.used(), 0);
+    }
+
+    #[test]
+    fn blocks_freed_or_grown_through_a_narrowed_pointer_leave_the_cursor_whole() {
+        let f = fixture(32);
+        let small = Layout::new::<u64>();
+        let narrowed = |block: NonNull<u8>| {
+            // SAFETY: a live 8-byte block. The reference retags the pointer
+            // to these 8 bytes, as a `Box<u64>` does.
+            NonNull::from(unsafe { &mut *block.cast::<u64>().as_ptr() }).cast::<u8>()
+        };
+        let block = f.cursor.alloc(small).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.dealloc(narrowed(block), 8) };
+        let big = Layout::from_size_align(64, 8).unwrap();
+        let next = f.cursor.alloc(big).unwrap();
+        // SAFETY: a live 64-byte block (Miri checks the pointer covers it).
+        unsafe { ptr::write_bytes(next.as_ptr(), 1, 64) };
+        // SAFETY: `next` is dead from here on.
+        unsafe { f.cursor.dealloc(next, 64) };
+
+        let block = f.cursor.alloc(small).unwrap();
+        // SAFETY: the narrowed pointer is live for `small`.
+        let grown = unsafe { f.cursor.grow(narrowed(block), small, big, true) }.unwrap();
+        assert_eq!(grown, block, "grown in place");
+        // SAFETY: a live 64-byte block.
+        unsafe { ptr::write_bytes(grown.as_ptr(), 2, 64) };
+        // SAFETY: the grown block is live for `big`; shrinking gives back its tail.
+        let shrunk = unsafe { f.cursor.shrink(narrowed(grown), big, small) }.unwrap();
+        assert_eq!(f.cursor.used(), 8);
+        let after = f.cursor.alloc(big).unwrap();
+        // SAFETY: a live 64-byte block next to the shrunk one.
+        unsafe { ptr::write_bytes(after.as_ptr(), 3, 64) };
+        // SAFETY: `shrunk` is live for 8 bytes.
+        let kept = unsafe { shrunk.cast::<u64>().read() };
+        assert_eq!(kept, 0x0202_0202_0202_0202);
     }
 
     #[test]

@@ -10,5 +10,7 @@ mod pool_props;
 mod props;
 mod region;
 mod shared;
+mod stack;
+mod stack_props;
 mod sync;
 mod sync_props;
