@@ -32,6 +32,20 @@ fn first_touch(c: &mut Criterion) {
         })
     });
 
+    g.bench_function("anon_arena::Arena huge_pages(false)", |b| {
+        b.iter(|| {
+            let arena = anon_arena::Arena::builder()
+                .capacity(BYTES)
+                .huge_pages(false)
+                .build()
+                .expect("map 256 MiB");
+            for i in 0..PIECES {
+                std::hint::black_box(arena.alloc([i as u8; PIECE]));
+            }
+            drop(arena);
+        })
+    });
+
     g.bench_function("anon_arena::Arena huge_pages(true)", |b| {
         b.iter(|| {
             let arena = anon_arena::Arena::builder()

@@ -61,13 +61,21 @@ impl<K> Builder<K> {
     /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
     /// region, at the price of committing memory 2 MiB at a time.
     ///
+    /// Without this call a private region of 64 MiB or more (such as
+    /// `Arena::new()`'s) is 2 MiB aligned and advised past its first 2 MiB,
+    /// best effort: a lightly used arena keeps 4 KiB granularity, a heavily
+    /// used one faults 2 MiB at a time. `huge_pages(false)` turns that off
+    /// (e.g. where direct compaction stalls on first touch are unwelcome);
+    /// `huge_pages(true)` advises the whole region and fails if the kernel
+    /// refuses.
+    ///
     /// ```
     /// let arena = anon_arena::Arena::builder().capacity(8 << 20).huge_pages(true).build()?;
     /// assert_eq!(arena.capacity(), 8 << 20);
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
     pub fn huge_pages(mut self, on: bool) -> Self {
-        self.options.huge_pages = on;
+        self.options.huge_pages = Some(on);
         self
     }
 
