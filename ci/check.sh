@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy -p anon-arena-model --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 cargo build --no-default-features
 cargo build --no-default-features --features allocator-api2-03

@@ -3,6 +3,8 @@
 
 mod alloc_api;
 mod arena;
+mod checker;
 mod common;
+mod model;
 mod props;
 mod region;
