@@ -17,7 +17,8 @@ enum Expr<'a> {
 fn eval(e: &Expr<'_>, x: f64) -> f64 {
     match e {
         Expr::Num(n) => *n,
-        Expr::Var(_) => x,
+        Expr::Var(name) if *name == "x" => x,
+        Expr::Var(name) => panic!("unbound variable {name}"),
         Expr::Add(a, b) => eval(a, x) + eval(b, x),
         Expr::Mul(a, b) => eval(a, x) * eval(b, x),
     }
@@ -57,5 +58,8 @@ fn main() {
     }
 
     arena.release();
-    println!("released: pages handed back to the OS, allocated_bytes = {}", arena.allocated_bytes());
+    println!(
+        "released: pages handed back to the OS, allocated_bytes = {}",
+        arena.allocated_bytes()
+    );
 }
