@@ -288,6 +288,10 @@ fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
 
 #[test]
 #[cfg_attr(miri, ignore = "hundreds of random programs; the tripwires cover Miri")]
+#[cfg_attr(
+    asan,
+    ignore = "the flawed allocators hand out poisoned bytes; ASan reports that first"
+)]
 fn random_programs_find_every_flaw() {
     for flaw in FLAWS {
         let found = (0..300).any(|seed| {

@@ -3,6 +3,7 @@
 
 mod alloc_api;
 mod arena;
+mod asan;
 mod checker;
 mod common;
 mod model;
