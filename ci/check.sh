@@ -12,6 +12,7 @@ cargo build --no-default-features
 cargo build --no-default-features --features allocator-api2-03
 cargo build --no-default-features --features allocator-api2-04
 cargo build --features allocator-api2-03,allocator-api2-04
+cargo build --features asan # without -Zsanitizer=address: a no-op that links
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     cargo +nightly build --features nightly
 else

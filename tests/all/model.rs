@@ -10,7 +10,12 @@ use proptest::test_runner::RngSeed;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
+        // 256 natively unless PROPTEST_CASES says otherwise (valgrind).
+        cases: if cfg!(miri) {
+            4
+        } else {
+            ProptestConfig::default().cases
+        },
         failure_persistence: None,
         rng_seed: RngSeed::Fixed(0x00A1_10C8),
         ..ProptestConfig::default()
