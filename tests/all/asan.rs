@@ -78,3 +78,24 @@ fn live_blocks_and_reused_space_are_not_reported() {
     });
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
 }
+
+#[test]
+fn a_new_mapping_where_a_dropped_arena_was_is_not_poisoned() {
+    let (end, report) = child_report(|| {
+        let mut reused = false;
+        for _ in 0..4 {
+            let arena = Arena::with_capacity(1 << 20);
+            let old = arena.alloc_slice_fill_copy(1000, 1u8).as_ptr() as usize;
+            drop(arena);
+            // The kernel tends to hand the same addresses out again.
+            let region = anon_arena::Region::new(1 << 20).unwrap();
+            let base = region.as_ptr() as usize;
+            reused |= (base..base + region.len()).contains(&old);
+            // SAFETY: the whole region is fresh, readable memory.
+            let bytes = unsafe { std::slice::from_raw_parts(region.as_ptr(), region.len()) };
+            assert!(bytes.iter().all(|&b| b == 0));
+        }
+        eprintln!("addresses reused: {reused}");
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
+}
