@@ -80,7 +80,7 @@ macro_rules! impl_allocator {
                 layout: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 $crate::alloc_api::block(
-                    $crate::alloc_api::AsRaw::as_raw(self).allocate(layout),
+                    $crate::raw::RawAllocator::allocate($crate::alloc_api::AsRaw::as_raw(self), layout),
                     layout,
                 )
                 .ok_or($crate::alloc_api::$api::AllocError)
@@ -92,7 +92,7 @@ macro_rules! impl_allocator {
                 layout: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 $crate::alloc_api::block(
-                    $crate::alloc_api::AsRaw::as_raw(self).allocate_zeroed(layout),
+                    $crate::raw::RawAllocator::allocate_zeroed($crate::alloc_api::AsRaw::as_raw(self), layout),
                     layout,
                 )
                 .ok_or($crate::alloc_api::$api::AllocError)
@@ -101,7 +101,7 @@ macro_rules! impl_allocator {
             #[inline]
             unsafe fn deallocate(&self, ptr: ::core::ptr::NonNull<u8>, layout: ::core::alloc::Layout) {
                 // SAFETY: `Allocator::deallocate`'s contract is `RawAllocator`'s.
-                unsafe { $crate::alloc_api::AsRaw::as_raw(self).deallocate(ptr, layout) }
+                unsafe { $crate::raw::RawAllocator::deallocate($crate::alloc_api::AsRaw::as_raw(self), ptr, layout) }
             }
 
             #[inline]
@@ -112,7 +112,7 @@ macro_rules! impl_allocator {
                 new: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::grow`'s contract is `RawAllocator`'s.
-                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).grow(ptr, old, new, false) };
+                let moved = unsafe { $crate::raw::RawAllocator::grow($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new, false) };
                 $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
             }
 
@@ -124,7 +124,7 @@ macro_rules! impl_allocator {
                 new: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::grow_zeroed`'s contract is `RawAllocator`'s.
-                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).grow(ptr, old, new, true) };
+                let moved = unsafe { $crate::raw::RawAllocator::grow($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new, true) };
                 $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
             }
 
@@ -136,7 +136,7 @@ macro_rules! impl_allocator {
                 new: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::shrink`'s contract is `RawAllocator`'s.
-                let moved = unsafe { $crate::alloc_api::AsRaw::as_raw(self).shrink(ptr, old, new) };
+                let moved = unsafe { $crate::raw::RawAllocator::shrink($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new) };
                 $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
             }
         }

@@ -3,6 +3,18 @@
 #![deny(unsafe_code)]
 #![cfg_attr(feature = "nightly", feature(allocator_api))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// With no `Allocator` trait enabled, the operations behind the trait impls
+// (resize, free, zeroed allocation) have no caller; they stay compiled so
+// that every feature combination checks the same code.
+#![cfg_attr(
+    not(any(
+        feature = "allocator-api2-02",
+        feature = "allocator-api2-03",
+        feature = "allocator-api2-04",
+        feature = "nightly"
+    )),
+    allow(dead_code)
+)]
 
 mod alloc_api;
 mod arena;
@@ -10,11 +22,21 @@ mod asan;
 mod builder;
 mod error;
 pub mod math;
+mod pages;
+mod pool;
+mod pool_box;
 mod raw;
 mod region;
+mod shared;
 mod surface;
+mod sync;
 
 pub use arena::Arena;
 pub use builder::Builder;
 pub use error::Error;
+pub use pages::PageAllocator;
+pub use pool::Pool;
+pub use pool_box::PoolBox;
 pub use region::{Backing, Region};
+pub use shared::{SharedArena, SharedSafe};
+pub use sync::SyncArena;

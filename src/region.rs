@@ -442,7 +442,6 @@ pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
 /// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
 ///   [`Region`] (or [`map_pages`]) without guard page, and nothing points
 ///   into it once this returns a different address.
-#[allow(dead_code)] // until PageAllocator lands
 pub(crate) unsafe fn remap(
     ptr: NonNull<u8>,
     old_len: usize,
@@ -483,7 +482,6 @@ pub(crate) unsafe fn remap(
 
 /// Maps `len` bytes (a whole number of pages) of private anonymous memory
 /// that the caller owns and must give back with [`unmap`].
-#[allow(dead_code)] // until PageAllocator lands
 pub(crate) fn map_pages(len: usize) -> Result<NonNull<u8>, Error> {
     map_raw(len, &RegionOptions::new(len))
 }

@@ -13,12 +13,22 @@ use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
+/// Whether [`RawCursor::alloc`] may bound-check by adding the size to `pos`
+/// (64-bit targets, where every cursor's memory lies below [`LOW_QUARTER`])
+/// rather than by subtracting `pos` from `end`.
+const ADD_THEN_COMPARE: bool = cfg!(target_pointer_width = "64");
+
+/// The highest `end` a cursor accepts when [`ADD_THEN_COMPARE`] is on: with
+/// `pos` at most this, adding any rounded `Layout` size cannot wrap.
+const LOW_QUARTER: usize = usize::MAX / 4;
+
 /// A bump cursor over memory it does not own.
 ///
 /// Invariants, checked by [`debug_assert_invariants`](Self::debug_assert_invariants)
 /// after every mutation:
 ///
 /// * `start <= floor <= pos <= end`, all derived from the same mapping;
+/// * on 64-bit targets `end <= LOW_QUARTER` (so `pos + size` cannot wrap);
 /// * `start`, `floor` and `pos` are multiples of [`MIN_ALIGN`];
 /// * every byte at or above `max(high_water, pos)` is zero: nothing has
 ///   written it since it was mapped or last released;
@@ -51,6 +61,13 @@ impl RawCursor {
     pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller guarantees `start + len` stays in the allocation.
         let end = unsafe { start.add(len) };
+        // What lets `alloc` compare `pos + size` with `end` without an
+        // overflow check. Never fails on 64-bit Linux, whose user addresses
+        // lie below 2^57.
+        assert!(
+            !ADD_THEN_COMPARE || end.addr().get() <= LOW_QUARTER,
+            "RawCursor: memory must lie in the lowest quarter of the address space"
+        );
         let cursor = RawCursor {
             start,
             floor: Cell::new(start),
@@ -75,8 +92,16 @@ impl RawCursor {
         // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
         let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
         let pos = self.pos.get();
-        // Cannot underflow: `pos <= end` is an invariant.
-        if size > self.end.addr().get() - pos.addr().get() {
+        let fits = if ADD_THEN_COMPARE {
+            // Cannot wrap: `pos <= end <= LOW_QUARTER` (asserted in `new`)
+            // and `size <= isize::MAX + 7`. One instruction shorter than
+            // the subtraction below: `end` is compared straight from memory.
+            pos.addr().get() + size <= self.end.addr().get()
+        } else {
+            // Cannot underflow: `pos <= end` is an invariant.
+            size <= self.end.addr().get() - pos.addr().get()
+        };
+        if !fits {
             return None;
         }
         // SAFETY: `pos + size <= end`, so the new position stays inside the

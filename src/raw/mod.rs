@@ -9,9 +9,13 @@
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
+pub(crate) mod atomic_cursor;
 pub(crate) mod cursor;
+pub(crate) mod free_list;
 
+pub(crate) use atomic_cursor::AtomicCursor;
 pub(crate) use cursor::RawCursor;
+pub(crate) use free_list::RawPool;
 
 /// The operations behind `Allocator`, written once per allocator type and
 /// turned into an impl of each supported `Allocator` trait by
@@ -105,5 +109,45 @@ unsafe impl RawAllocator for RawCursor {
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
         // SAFETY: forwarded caller contract.
         unsafe { RawCursor::shrink(self, ptr, old, new) }
+    }
+}
+
+// SAFETY: `AtomicCursor` hands out disjoint blocks inside its memory: each
+// block is claimed by one successful compare-and-swap of the offset, and the
+// offset only moves back over blocks the caller declared dead. Resizes keep
+// contents as the trait requires.
+unsafe impl RawAllocator for AtomicCursor {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.alloc(layout)
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.alloc_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.dealloc(ptr, layout.size()) }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { AtomicCursor::grow(self, ptr, old, new, zeroed) }
+    }
+
+    #[inline]
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { AtomicCursor::shrink(self, ptr, old, new) }
     }
 }

@@ -1,0 +1,294 @@
+//! [`PageAllocator`]: every allocation its own anonymous mapping, unmapped
+//! the moment it is freed, resized with `mremap`.
+//!
+//! `unsafe` is allowed here because the allocator hands out, resizes and
+//! takes back raw mappings through the region layer's `map_pages`, `remap`
+//! and `unmap`, and implements the unsafe `RawAllocator` contract.
+#![allow(unsafe_code)]
+
+use core::alloc::Layout;
+use core::ptr::{self, NonNull};
+
+use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::math::align_up;
+use crate::raw::RawAllocator;
+use crate::region::{self, page_size};
+
+/// An allocator that gives every allocation its own anonymous mapping,
+/// rounded up to whole pages, and unmaps it as soon as it is deallocated —
+/// what glibc `malloc` does for blocks above `M_MMAP_THRESHOLD`, without the
+/// threshold.
+///
+/// Growing or shrinking uses `mremap(MREMAP_MAYMOVE)`: the kernel moves page
+/// table entries instead of copying bytes, so a huge
+/// `Vec<u8, PageAllocator>` doubles its capacity in time that does not
+/// depend on its length. Memory handed back is returned to the OS at once,
+/// so the resident set falls as soon as a collection is dropped.
+///
+/// Every allocation costs at least one page and a system call: use it for
+/// large, long-lived buffers, not for many small values.
+///
+/// * Zero-sized layouts get a dangling, aligned pointer and no mapping.
+/// * Alignments up to the page size come free with `mmap`. Larger ones are
+///   honoured by mapping `align - page` extra bytes and unmapping the
+///   misaligned head and the tail; such blocks grow and shrink by
+///   allocating, copying and unmapping, since `mremap` may move a mapping
+///   to any page boundary.
+/// * `allocate_zeroed` costs nothing extra: fresh pages are zero.
+///
+/// ```
+/// use allocator_api2::vec::Vec;
+/// use anon_arena::PageAllocator;
+///
+/// let mut v: Vec<u8, PageAllocator> = Vec::new_in(PageAllocator);
+/// v.extend_from_slice(&[1, 2, 3]);
+/// v.resize(1 << 20, 7); // grows by mremap, no copy of the bytes
+/// assert_eq!((v[2], v[1 << 19]), (3, 7));
+/// assert_eq!(v.as_ptr() as usize % rustix::param::page_size(), 0);
+/// drop(v); // munmap: the megabyte goes back to the OS now
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PageAllocator;
+
+/// The aligned, non-null address a zero-sized block gets.
+#[inline]
+fn dangling(align: usize) -> NonNull<u8> {
+    // An alignment is a power of two, so never zero.
+    NonNull::new(ptr::without_provenance_mut(align)).unwrap_or(NonNull::dangling())
+}
+
+/// The mapping length for a block of `size` bytes: whole pages.
+#[inline]
+fn mapping_len(size: usize) -> Option<usize> {
+    align_up(size, page_size())
+}
+
+impl PageAllocator {
+    /// Maps `len` bytes (whole pages) aligned to `align`, which is larger
+    /// than a page: maps `len + align - page`, then unmaps the misaligned
+    /// head and the tail.
+    #[cold]
+    fn map_overaligned(len: usize, align: usize) -> Option<NonNull<u8>> {
+        let page = page_size();
+        let reserve = len.checked_add(align - page)?;
+        let base = region::map_pages(reserve).ok()?;
+        let head = align_up(base.addr().get(), align)? - base.addr().get();
+        let tail = reserve - head - len;
+        // SAFETY: `head <= align - page`, so `head + len <= reserve` and the
+        // block lies in the fresh mapping.
+        let block = unsafe { base.add(head) };
+        // SAFETY: the head and tail are whole pages (mapping addresses and
+        // `len`, `align` are page multiples) of our fresh mapping, outside
+        // the block, and nothing points into them.
+        unsafe {
+            if head > 0 {
+                region::unmap(base, head).ok()?;
+            }
+            if tail > 0 {
+                region::unmap(block.add(len), tail).ok()?;
+            }
+        }
+        Some(block)
+    }
+
+    /// Moves a block to a fresh mapping for `new`: allocate, copy the bytes
+    /// both layouts hold, unmap the old one. For alignments `mremap` cannot
+    /// promise.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` is live in this allocator for `old`, and not used again if
+    ///   this returns `Some`.
+    #[cold]
+    unsafe fn move_to_new(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+    ) -> Option<NonNull<u8>> {
+        let moved = self.allocate(new)?;
+        // SAFETY: two distinct live mappings; `min` of the sizes fits both.
+        unsafe {
+            ptr::copy_nonoverlapping(ptr.as_ptr(), moved.as_ptr(), old.size().min(new.size()));
+            self.deallocate(ptr, old);
+        }
+        Some(moved)
+    }
+}
+
+// SAFETY: every non-empty block is a mapping of its own (so blocks never
+// overlap), readable and writable for at least `layout.size()` bytes,
+// aligned (mappings are page-aligned; larger alignments are trimmed to), and
+// alive until `deallocate` unmaps it. Fresh pages read as zero; `grow`
+// zeroes the one partial page it reuses when asked to, and `mremap` keeps
+// the bytes of the common prefix.
+unsafe impl RawAllocator for PageAllocator {
+    #[inline]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.size() == 0 {
+            return Some(dangling(layout.align()));
+        }
+        let len = mapping_len(layout.size())?;
+        if layout.align() > page_size() {
+            return PageAllocator::map_overaligned(len, layout.align());
+        }
+        region::map_pages(len).ok()
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        // Every block is a fresh mapping, and fresh pages read as zero.
+        self.allocate(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        if layout.size() == 0 {
+            return;
+        }
+        // Cannot fail: the same rounding succeeded when the block was made.
+        let Some(len) = mapping_len(layout.size()) else {
+            return;
+        };
+        // SAFETY: `ptr..ptr + len` is exactly the mapping made for this
+        // block, and the caller does not use it again.
+        let result = unsafe { region::unmap(ptr, len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+    }
+
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        if old.size() == 0 {
+            return self.allocate(new);
+        }
+        if new.align() > page_size() {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.move_to_new(ptr, old, new) };
+        }
+        // Cannot fail: the block was made with this rounding.
+        let old_len = mapping_len(old.size())?;
+        let new_len = mapping_len(new.size())?;
+        if zeroed {
+            // The rest of the last old page may hold bytes from before a
+            // shrink; pages past it will be fresh.
+            let dirty = new.size().min(old_len) - old.size();
+            // SAFETY: `old.size()..old.size() + dirty` lies in the block's
+            // mapping (below `old_len`), and the caller gives us those bytes.
+            unsafe { ptr::write_bytes(ptr.as_ptr().add(old.size()), 0, dirty) };
+        }
+        if new_len == old_len {
+            return Some(ptr);
+        }
+        // SAFETY: `ptr..ptr + old_len` is the whole mapping of a live block,
+        // without guard page; the caller drops `ptr` if a new one returns.
+        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+    }
+
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        if new.size() == 0 {
+            // SAFETY: forwarded caller contract; the block is dead after this.
+            unsafe { self.deallocate(ptr, old) };
+            return Some(dangling(new.align()));
+        }
+        if new.align() > page_size() {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.move_to_new(ptr, old, new) };
+        }
+        let old_len = mapping_len(old.size())?;
+        let new_len = mapping_len(new.size())?;
+        if new_len == old_len {
+            return Some(ptr);
+        }
+        // SAFETY: as in `grow`; shrinking a mapping keeps its start.
+        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+    }
+}
+
+impl AsRaw for PageAllocator {
+    type Raw = PageAllocator;
+    #[inline(always)]
+    fn as_raw(&self) -> &PageAllocator {
+        self
+    }
+}
+
+impl_allocator!([] PageAllocator);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn blocks_are_page_aligned_zero_and_writable() {
+        let l = layout(10_000, 8);
+        let block = PageAllocator.allocate_zeroed(l).unwrap();
+        assert_eq!(block.addr().get() % page_size(), 0);
+        // SAFETY: a live block of `l.size()` bytes, freed at the end.
+        unsafe {
+            let bytes = core::slice::from_raw_parts_mut(block.as_ptr(), l.size());
+            assert!(bytes.iter().all(|&b| b == 0));
+            bytes.fill(0xAB);
+            PageAllocator.deallocate(block, l);
+        }
+    }
+
+    #[test]
+    fn zero_sized_blocks_map_nothing() {
+        let l = layout(0, 64);
+        let block = PageAllocator.allocate(l).unwrap();
+        assert_eq!(block.addr().get(), 64);
+        // SAFETY: a zero-sized block; grown, then freed.
+        unsafe {
+            let grown = PageAllocator.grow(block, l, layout(8, 64), true).unwrap();
+            assert_eq!(grown.cast::<u64>().read(), 0);
+            PageAllocator.deallocate(grown, layout(8, 64));
+        }
+    }
+
+    #[test]
+    fn grow_after_shrink_zeroes_the_reused_tail() {
+        let big = layout(4096, 8);
+        let block = PageAllocator.allocate(big).unwrap();
+        // SAFETY: the block is live throughout and freed at the end.
+        unsafe {
+            ptr::write_bytes(block.as_ptr(), 0xFF, 4096);
+            let small = layout(100, 8);
+            let shrunk = PageAllocator.shrink(block, big, small).unwrap();
+            let regrown = PageAllocator
+                .grow(shrunk, small, layout(3 * 4096, 8), true)
+                .unwrap();
+            let bytes = core::slice::from_raw_parts(regrown.as_ptr(), 3 * 4096);
+            assert!(bytes[..100].iter().all(|&b| b == 0xFF), "kept");
+            assert!(bytes[100..].iter().all(|&b| b == 0), "zeroed");
+            PageAllocator.deallocate(regrown, layout(3 * 4096, 8));
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri cannot unmap part of a mapping")]
+    fn alignment_above_a_page_is_honoured() {
+        let align = 64 * page_size();
+        let l = layout(100, align);
+        let block = PageAllocator.allocate(l).unwrap();
+        assert_eq!(block.addr().get() % align, 0);
+        // SAFETY: the block is live throughout and freed at the end.
+        unsafe {
+            block.as_ptr().write(9);
+            let grown = PageAllocator
+                .grow(block, l, layout(5 * 4096, align), false)
+                .unwrap();
+            assert_eq!(grown.addr().get() % align, 0);
+            assert_eq!(grown.as_ptr().read(), 9);
+            PageAllocator.deallocate(grown, layout(5 * 4096, align));
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! [`AtomicCursor`]: the lock-free bump cursor behind `SyncArena` and
+//! `SharedArena`.
+//!
+//! One `AtomicUsize` holds the offset of the next free byte from `start`.
+//! Every allocation is a compare-and-swap from the offset it read to that
+//! offset plus the block, retried when another thread (or process) won the
+//! race. A compare-and-swap rather than `fetch_add`, because a request that
+//! does not fit must leave the offset as it was: a `fetch_add` past the end
+//! would make every later request fail until it was undone, could wrap the
+//! counter after enough failed requests, and undoing it with `fetch_sub`
+//! races with the rewinds below (a rewind taking the offset down between the
+//! add and the undo lets the undo take it below a live block). With the CAS,
+//! `offset <= capacity` holds at every instant.
+//!
+//! Freeing or resizing the newest block is a compare-and-swap from that
+//! block's end: it succeeds only if nothing was allocated after it.
+//!
+//! Pointers are always `start.add(offset)`: every block carries the
+//! provenance of the mapping the cursor was made over.
+
+use core::alloc::Layout;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::Error;
+use crate::math::{self, MIN_ALIGN};
+
+/// A bump cursor many threads may allocate from at once, over memory it
+/// does not own.
+///
+/// Invariants, checked by [`debug_assert_invariants`](Self::debug_assert_invariants)
+/// after every mutation made through `&mut self` (concurrent mutations are
+/// single atomic operations that keep them by construction):
+///
+/// * `offset <= capacity` and `offset` is a multiple of [`MIN_ALIGN`];
+/// * `high_water <= capacity`;
+/// * every byte at or above `max(high_water, offset)` is zero: nothing has
+///   written it since it was mapped or last released;
+/// * every block handed out and not freed lies in `start..start + offset`.
+///
+/// `repr(C)` because `SharedArena` places one at the start of its mapping,
+/// where the layout must not depend on the compiler's choices between the
+/// moment it is written and the moment a child reads it (same binary, so
+/// this is belt and braces).
+#[repr(C)]
+pub(crate) struct AtomicCursor {
+    /// First byte of the memory; 8-aligned. Never changes.
+    start: NonNull<u8>,
+    /// Bytes the cursor manages; a multiple of [`MIN_ALIGN`]. Never changes.
+    capacity: usize,
+    /// Offset of the next free byte from `start`.
+    offset: AtomicUsize,
+    /// The highest offset ever given up by a rewind or reset: bytes below it
+    /// may be dirty, bytes above it (and above `offset`) are zero. Raised
+    /// *before* the rewind that frees the bytes, so whoever allocates them
+    /// (synchronising with that rewind) sees the raised mark.
+    high_water: AtomicUsize,
+}
+
+// SAFETY: the cursor refers only to memory its creator promised to keep
+// valid and reachable only through it (`new`'s contract), wherever the
+// cursor goes; nothing in it is tied to a thread.
+unsafe impl Send for AtomicCursor {}
+// SAFETY: `&self` methods read the immutable `start`/`capacity` or work on
+// `offset`/`high_water` with atomic operations; each byte is claimed by one
+// successful compare-and-swap only, and a rewind releases bytes with a
+// release store that their next claimer acquires.
+unsafe impl Sync for AtomicCursor {}
+
+impl AtomicCursor {
+    /// A cursor over `len` bytes at `start`.
+    ///
+    /// # Safety
+    ///
+    /// * `start..start + len` is readable and writable memory, all zero,
+    ///   that stays valid and is accessed only through this cursor for as
+    ///   long as the cursor or any block it hands out is in use.
+    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
+    pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
+        let cursor = AtomicCursor {
+            start,
+            capacity: len,
+            offset: AtomicUsize::new(0),
+            high_water: AtomicUsize::new(0),
+        };
+        cursor.debug_assert_invariants();
+        cursor
+    }
+
+    /// Bumps out a block for `layout`; `None` when it does not fit.
+    ///
+    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
+    /// zero-sized request never fails and consumes nothing.
+    #[inline(always)]
+    pub(crate) fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MIN_ALIGN {
+            return self.alloc_overaligned(layout);
+        }
+        // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
+        let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
+        let mut offset = self.offset.load(Ordering::Relaxed);
+        loop {
+            // Cannot underflow: `offset <= capacity` at every instant.
+            if size > self.capacity - offset {
+                return None;
+            }
+            // Acquire: the bytes may have been freed by a rewind on another
+            // thread (a release); its writes must happen before ours.
+            match self.offset.compare_exchange_weak(
+                offset,
+                offset + size,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                // SAFETY: `offset + size <= capacity`, so the block lies in
+                // the memory, and the CAS gave `offset..offset + size` to us
+                // alone.
+                Ok(_) => return Some(unsafe { self.start.add(offset) }),
+                Err(current) => offset = current,
+            }
+        }
+    }
+
+    /// [`alloc`](Self::alloc) for alignments above [`MIN_ALIGN`]: pads the
+    /// block's address up to the alignment first.
+    #[inline(never)]
+    fn alloc_overaligned(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.size() == 0 {
+            // A zero-sized block needs only an aligned, non-null address.
+            return NonNull::new(ptr::without_provenance_mut(layout.align()));
+        }
+        let base = self.start.addr().get();
+        // Cannot overflow: `start..start + capacity` is memory we were given.
+        let end = base + self.capacity;
+        let mut offset = self.offset.load(Ordering::Relaxed);
+        loop {
+            let bump = math::bump_up(base + offset, end, layout.size(), layout.align())?;
+            match self.offset.compare_exchange_weak(
+                offset,
+                bump.new_pos - base,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                // SAFETY: `bump_up` keeps `base + offset <= bump.start <=
+                // bump.new_pos <= end`, so the block lies in the memory, and
+                // the CAS gave it to us alone.
+                Ok(_) => return Some(unsafe { self.start.add(bump.start - base) }),
+                Err(current) => offset = current,
+            }
+        }
+    }
+
+    /// The error for a request [`alloc`](Self::alloc) refused, with the
+    /// numbers as they are now.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn exhausted(&self, layout: Layout) -> Error {
+        let offset = self.offset.load(Ordering::Relaxed);
+        Error::Exhausted {
+            requested: math::bytes_needed(
+                self.start.addr().get() + offset,
+                layout.size(),
+                layout.align(),
+            ),
+            remaining: self.capacity - offset,
+        }
+    }
+
+    /// [`alloc`](Self::alloc), with the block's bytes reading as zero.
+    /// Bytes above the high-water mark are zero already and not written.
+    #[inline]
+    pub(crate) fn alloc_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let block = self.alloc(layout)?;
+        // SAFETY: `block..block + size` was just handed out, so it is ours.
+        unsafe { self.zero_dirty(block, layout.size()) };
+        Some(block)
+    }
+
+    /// Zeroes the part of `block..block + len` below the high-water mark.
+    ///
+    /// # Safety
+    ///
+    /// * `block..block + len` is a block (or part of one) this cursor handed
+    ///   out, and nothing else references it.
+    unsafe fn zero_dirty(&self, block: NonNull<u8>, len: usize) {
+        // Relaxed: the acquire that gave us the block synchronised with the
+        // rewind that raised the mark for it.
+        let dirty_end = self.start.addr().get() + self.high_water.load(Ordering::Relaxed);
+        let dirty = dirty_end.saturating_sub(block.addr().get()).min(len);
+        if dirty > 0 {
+            // SAFETY: `dirty <= len` bytes of the caller's block.
+            unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
+        }
+    }
+
+    /// The offset of `block` from `start`, if it points into the memory
+    /// (an over-aligned zero-sized block does not).
+    #[inline]
+    fn offset_of(&self, block: NonNull<u8>) -> Option<usize> {
+        block
+            .addr()
+            .get()
+            .checked_sub(self.start.addr().get())
+            .filter(|&offset| offset <= self.capacity)
+    }
+
+    /// Moves the offset from `from` back to `to` if it is still `from`
+    /// (nothing was allocated since); returns whether it did.
+    ///
+    /// # Safety
+    ///
+    /// * `to <= from`, `to` is a multiple of [`MIN_ALIGN`], and no live
+    ///   block lies in `to..from`.
+    #[inline]
+    unsafe fn rewind(&self, from: usize, to: usize) -> bool {
+        // Mark the bytes dirty first; if the CAS fails the mark is only
+        // conservative (a later zeroed allocation zeroes a little more).
+        self.high_water.fetch_max(from, Ordering::Relaxed);
+        // Release: our writes to the freed bytes happen before the writes
+        // of whoever allocates them next (their CAS is an acquire).
+        self.offset
+            .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Frees `block` if it is the newest one; otherwise does nothing (its
+    /// space comes back at the next reset).
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `size` bytes and is not
+    ///   used again.
+    #[inline]
+    pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
+        let (Some(offset), Some(rounded)) = (self.offset_of(block), math::round_to_min_align(size))
+        else {
+            return;
+        };
+        // Cannot overflow: the block of `size` bytes, rounded, fit in the
+        // memory after `offset`.
+        let end = offset + rounded;
+        // SAFETY: the block is dead; if the offset is still its end, no live
+        // block lies in `offset..end`, and `offset` is 8-aligned.
+        unsafe { self.rewind(end, offset) };
+    }
+
+    /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):
+    /// in place when it is the newest block and its address suits `new`,
+    /// by allocating and copying `old.size()` bytes otherwise. `zeroed`
+    /// makes the added bytes read as zero.
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `old` and is still live.
+    /// * `new.size() >= old.size()`.
+    pub(crate) unsafe fn grow(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
+        if let (true, Some(offset)) = (fits_alignment, self.offset_of(block)) {
+            // Cannot overflow: sizes from a `Layout` are below `isize::MAX`,
+            // and `offset <= capacity`, which is a mapping's length.
+            let old_end = offset + math::round_to_min_align(old.size())?;
+            let new_end = offset + math::round_to_min_align(new.size())?;
+            // Acquire, as in `alloc`: the added bytes may have been freed by
+            // another thread.
+            if new_end <= self.capacity
+                && self
+                    .offset
+                    .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                if zeroed {
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe { self.zero_dirty(block.add(old.size()), new.size() - old.size()) };
+                }
+                return Some(block);
+            }
+        }
+        let moved = if zeroed {
+            self.alloc_zeroed(new)?
+        } else {
+            self.alloc(new)?
+        };
+        // SAFETY: the old block is live for `old.size()` bytes, the new one
+        // is fresh and at least as large, and fresh blocks never overlap
+        // live ones.
+        unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
+        Some(moved)
+    }
+
+    /// Resizes `block` from `old` down to `new`: in place (giving back the
+    /// tail when it is the newest block) unless `new` asks for a larger
+    /// alignment than the address has, then by allocating and copying.
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out by this cursor for `old` and is still live.
+    /// * `new.size() <= old.size()`.
+    pub(crate) unsafe fn shrink(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+    ) -> Option<NonNull<u8>> {
+        if block.addr().get() & (new.align() - 1) != 0 {
+            let moved = self.alloc(new)?;
+            // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
+            unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
+            return Some(moved);
+        }
+        if let Some(offset) = self.offset_of(block) {
+            // Cannot overflow: the old block, rounded, fit in the memory.
+            let old_end = offset + math::round_to_min_align(old.size())?;
+            let new_end = offset + math::round_to_min_align(new.size())?;
+            // SAFETY: `new_end <= old_end`, 8-aligned, and the caller gives
+            // up the tail past `new.size()`; if the offset is still
+            // `old_end`, no other live block lies in the tail.
+            unsafe { self.rewind(old_end, new_end) };
+        }
+        Some(block)
+    }
+
+    /// Frees every block at once: the offset goes back to the start, and
+    /// the high-water mark remembers how far memory was written.
+    pub(crate) fn reset(&mut self) {
+        let offset = *self.offset.get_mut();
+        let high_water = self.high_water.get_mut();
+        *high_water = (*high_water).max(offset);
+        *self.offset.get_mut() = 0;
+        self.debug_assert_invariants();
+    }
+
+    /// Frees every block and records that nothing has been written
+    /// anywhere: the caller has just zeroed (released) the memory.
+    ///
+    /// # Safety
+    ///
+    /// * Every byte of the memory reads as zero.
+    pub(crate) unsafe fn reset_pristine(&mut self) {
+        *self.offset.get_mut() = 0;
+        *self.high_water.get_mut() = 0;
+        self.debug_assert_invariants();
+    }
+
+    /// The first byte of the memory.
+    #[inline]
+    pub(crate) fn start(&self) -> NonNull<u8> {
+        self.start
+    }
+
+    /// Bytes handed out since the start, alignment padding included: a
+    /// snapshot, which other threads may change at once.
+    #[inline]
+    pub(crate) fn used(&self) -> usize {
+        self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Bytes still free: a snapshot.
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.capacity - self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Total bytes the cursor manages.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes from the start that may have been written: what a release
+    /// must hand back.
+    #[inline]
+    pub(crate) fn touched(&mut self) -> usize {
+        (*self.high_water.get_mut()).max(*self.offset.get_mut())
+    }
+
+    /// Checks the invariants listed on the type (debug builds only).
+    #[inline]
+    pub(crate) fn debug_assert_invariants(&self) {
+        let offset = self.offset.load(Ordering::Relaxed);
+        debug_assert!(offset <= self.capacity, "cursor past the end");
+        debug_assert!(
+            offset % MIN_ALIGN == 0
+                && self.capacity % MIN_ALIGN == 0
+                && self.start.addr().get() % MIN_ALIGN == 0,
+            "cursor alignment broken"
+        );
+        debug_assert!(
+            self.high_water.load(Ordering::Relaxed) <= self.capacity,
+            "high-water mark past the end"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop (held
+    /// as a raw pointer so that moving the fixture does not retag it).
+    struct Fixture {
+        memory: NonNull<[u64]>,
+        cursor: AtomicCursor,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
+            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
+        }
+    }
+
+    fn fixture(words: usize) -> Fixture {
+        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
+        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
+        // fixture, and only the cursor touches it.
+        let cursor = unsafe { AtomicCursor::new(memory.cast::<u8>(), words * 8) };
+        Fixture { memory, cursor }
+    }
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn refusal_leaves_the_offset_alone() {
+        let f = fixture(4);
+        f.cursor.alloc(layout(8, 8)).unwrap();
+        assert!(f.cursor.alloc(layout(32, 8)).is_none());
+        assert_eq!(f.cursor.used(), 8, "a refused request consumes nothing");
+        assert!(
+            f.cursor.alloc(layout(24, 8)).is_some(),
+            "what fits still fits"
+        );
+        assert_eq!(f.cursor.remaining(), 0);
+        assert_eq!(
+            f.cursor.exhausted(layout(1, 1)),
+            Error::Exhausted {
+                requested: 8,
+                remaining: 0
+            }
+        );
+        assert!(
+            f.cursor.alloc(layout(0, 1)).is_some(),
+            "zero-sized never fails"
+        );
+    }
+
+    #[test]
+    fn huge_requests_fail_without_overflow() {
+        let f = fixture(4);
+        f.cursor.alloc(layout(8, 8)).unwrap();
+        assert!(f.cursor.alloc(layout(isize::MAX as usize - 7, 8)).is_none());
+        assert!(f
+            .cursor
+            .alloc(layout(isize::MAX as usize / 2, 1 << 20))
+            .is_none());
+        assert_eq!(f.cursor.used(), 8);
+    }
+
+    #[test]
+    fn overaligned_blocks_are_aligned_and_zero_sized_ones_free() {
+        let f = fixture(64);
+        f.cursor.alloc(layout(1, 1)).unwrap();
+        let block = f.cursor.alloc(layout(8, 64)).unwrap();
+        assert_eq!(block.addr().get() % 64, 0);
+        let used = f.cursor.used();
+        let zst = f.cursor.alloc(layout(0, 128)).unwrap();
+        assert_eq!(zst.addr().get() % 128, 0);
+        assert_eq!(f.cursor.used(), used);
+        // SAFETY: a live zero-sized block, dead afterwards.
+        unsafe { f.cursor.dealloc(zst, 0) };
+        assert_eq!(f.cursor.used(), used);
+    }
+
+    #[test]
+    fn newest_block_grows_shrinks_and_frees_in_place() {
+        let f = fixture(16);
+        let old = layout(8, 8);
+        let block = f.cursor.alloc(old).unwrap();
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, layout(40, 8), false) }.unwrap();
+        assert_eq!((grown, f.cursor.used()), (block, 40));
+        // SAFETY: `grown` is live for 40 bytes.
+        let shrunk = unsafe { f.cursor.shrink(grown, layout(40, 8), old) }.unwrap();
+        assert_eq!((shrunk, f.cursor.used()), (block, 8));
+        // SAFETY: `shrunk` is live for `old` and dead afterwards.
+        unsafe { f.cursor.dealloc(shrunk, 8) };
+        assert_eq!(f.cursor.used(), 0);
+    }
+
+    #[test]
+    fn older_block_grows_by_copying_and_frees_as_a_no_op() {
+        let f = fixture(16);
+        let old = layout(8, 8);
+        let first = f.cursor.alloc(old).unwrap();
+        // SAFETY: `first` is a live 8-byte block.
+        unsafe { first.cast::<u64>().write(0xDEAD_BEEF) };
+        let second = f.cursor.alloc(old).unwrap();
+        // SAFETY: `first` is live for `old`.
+        let moved = unsafe { f.cursor.grow(first, old, layout(16, 8), true) }.unwrap();
+        assert_ne!(moved, first);
+        // SAFETY: `moved` is a live 16-byte block.
+        unsafe {
+            assert_eq!(moved.cast::<u64>().read(), 0xDEAD_BEEF);
+            assert_eq!(moved.cast::<u64>().add(1).read(), 0);
+        }
+        let used = f.cursor.used();
+        // SAFETY: `second` is live and dead afterwards; it is not the newest.
+        unsafe { f.cursor.dealloc(second, 8) };
+        assert_eq!(f.cursor.used(), used);
+    }
+
+    #[test]
+    fn zeroed_blocks_are_zero_after_free_and_after_reset() {
+        let mut f = fixture(8);
+        let block = f.cursor.alloc(layout(24, 8)).unwrap();
+        // SAFETY: a live 24-byte block, freed right after.
+        unsafe {
+            ptr::write_bytes(block.as_ptr(), 0xFF, 24);
+            f.cursor.dealloc(block, 24);
+        }
+        let again = f.cursor.alloc_zeroed(layout(32, 8)).unwrap();
+        // SAFETY: a live 32-byte block.
+        let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
+        assert!(bytes.iter().all(|&b| b == 0));
+        // SAFETY: a live 32-byte block.
+        unsafe { ptr::write_bytes(again.as_ptr(), 0xEE, 32) };
+        f.cursor.reset();
+        assert_eq!(f.cursor.touched(), 32);
+        let zeroed = f.cursor.alloc_zeroed(layout(64, 8)).unwrap();
+        // SAFETY: a live 64-byte block.
+        let bytes = unsafe { core::slice::from_raw_parts(zeroed.as_ptr(), 64) };
+        assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn threads_get_disjoint_blocks() {
+        let f = fixture(4096);
+        let per_thread = if cfg!(miri) { 16 } else { 1000 };
+        let cursor = &f.cursor;
+        let mut offsets: Vec<usize> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(move || {
+                        (0..per_thread)
+                            .map(|_| cursor.alloc(layout(8, 8)).unwrap().addr().get())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        offsets.sort_unstable();
+        offsets.dedup();
+        assert_eq!(offsets.len(), 4 * per_thread, "no block handed out twice");
+        assert_eq!(cursor.used(), 4 * per_thread * 8);
+    }
+}

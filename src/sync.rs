@@ -1,0 +1,313 @@
+//! [`SyncArena`]: a bump allocator many threads share, with one atomic
+//! cursor over one anonymous mapping and no lock anywhere.
+//!
+//! `unsafe` is allowed here for the `Send`/`Sync` impls and for wrapping a
+//! fresh region in an [`AtomicCursor`], whose contract the region meets.
+#![allow(unsafe_code)]
+
+use core::alloc::Layout;
+use core::fmt;
+use core::ptr::NonNull;
+
+use crate::alloc_api::impl_allocator;
+use crate::arena::map_region;
+use crate::builder::Builder;
+use crate::error::Error;
+use crate::raw::{AtomicCursor, RawAllocator};
+use crate::region::{self, Region};
+use crate::surface::bump_surface;
+
+/// A bump allocator that many threads may allocate from at once: every
+/// allocation is one compare-and-swap on a single atomic cursor, so there is
+/// no lock and no per-thread chunk list — the whole capacity is reserved up
+/// front as one mapping, like [`Arena`](crate::Arena)'s.
+///
+/// It has the same surface as `Arena` (`alloc`, `alloc_str`,
+/// `alloc_slice_*`, `alloc_layout`, their `try_` forms), the same 8-byte
+/// minimum alignment, and the same rule that values allocated with `alloc*`
+/// are **never dropped**. `&SyncArena` implements
+/// [`Allocator`](allocator_api2::alloc::Allocator): the newest allocation
+/// may be freed, grown or shrunk in place (a compare-and-swap that succeeds
+/// only if no thread allocated after it); any other free is a no-op.
+///
+/// ```
+/// use anon_arena::SyncArena;
+///
+/// let arena = SyncArena::with_capacity(1 << 20);
+/// let totals: Vec<u64> = std::thread::scope(|s| {
+///     let workers: Vec<_> = (0..4u64)
+///         .map(|t| {
+///             let arena = &arena;
+///             s.spawn(move || {
+///                 let squares = arena.alloc_slice_fill_with(100, |i| (i as u64) * t);
+///                 squares.iter().sum::<u64>()
+///             })
+///         })
+///         .collect();
+///     workers.into_iter().map(|w| w.join().unwrap()).collect()
+/// });
+/// assert_eq!(totals, [0, 4950, 9900, 14850]);
+/// assert_eq!(arena.allocated_bytes(), 4 * 800);
+/// ```
+pub struct SyncArena {
+    /// Hands out the bytes of `region`; its memory is exactly the region.
+    cursor: AtomicCursor,
+    /// The mapping the cursor points into; unmapped when the arena drops.
+    region: Region,
+}
+
+// `SyncArena` is `Send` and `Sync` because both of its fields are: the
+// region owns its mapping, and the atomic cursor claims every byte with one
+// compare-and-swap (see the `Sync` impl of `AtomicCursor`).
+
+impl SyncArena {
+    /// An arena of `bytes` capacity (rounded up to whole pages).
+    ///
+    /// # Panics
+    ///
+    /// When the mapping cannot be made; the message names the size and the
+    /// OS error.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(10_000);
+    /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
+    /// ```
+    #[track_caller]
+    pub fn with_capacity(bytes: usize) -> SyncArena {
+        match SyncArena::try_with_capacity(bytes) {
+            Ok(arena) => arena,
+            Err(error) => panic!("SyncArena::with_capacity({bytes}): {error}"),
+        }
+    }
+
+    /// Like [`with_capacity`](SyncArena::with_capacity), but returns an
+    /// error when the mapping cannot be made.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
+    ///
+    /// ```
+    /// assert!(anon_arena::SyncArena::try_with_capacity(1 << 20).is_ok());
+    /// assert!(anon_arena::SyncArena::try_with_capacity(usize::MAX).is_err());
+    /// ```
+    pub fn try_with_capacity(bytes: usize) -> Result<SyncArena, Error> {
+        SyncArena::builder().capacity(bytes).build()
+    }
+
+    /// A [`Builder`] for an arena with region options (guard page, huge
+    /// pages, populate, `/dev/zero` backing).
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::builder().capacity(1 << 20).populate(true).build()?;
+    /// assert_eq!(arena.capacity(), 1 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn builder() -> Builder<SyncArena> {
+        Builder::new()
+    }
+
+    /// Wraps a fresh region.
+    fn from_region(region: Region) -> SyncArena {
+        let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
+        // SAFETY: the region is fresh (all zero), page-aligned, a whole
+        // number of pages, and owned by the arena for as long as the cursor.
+        let cursor = unsafe { AtomicCursor::new(start, region.len()) };
+        SyncArena { cursor, region }
+    }
+
+    /// Frees every allocation at once, in O(1): the cursor goes back to the
+    /// start and the pages stay committed for reuse. `&mut self` proves no
+    /// thread still holds an allocation.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::SyncArena::with_capacity(4096);
+    /// let first = arena.alloc(1u64) as *mut u64;
+    /// arena.reset();
+    /// assert_eq!(arena.alloc(2u64) as *mut u64, first);
+    /// ```
+    pub fn reset(&mut self) {
+        self.cursor.reset();
+    }
+
+    /// Resets the arena and hands every page it touched back to the OS
+    /// (`madvise(MADV_DONTNEED)`): resident memory falls, and the pages read
+    /// as zero (so `allocate_zeroed` skips zeroing them) when used again.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::SyncArena::with_capacity(1 << 20);
+    /// arena.alloc_slice_fill_copy(100_000, 0xFFu8);
+    /// arena.release();
+    /// assert_eq!(arena.allocated_bytes(), 0);
+    /// assert!(arena.alloc_slice_fill_default::<u8>(100_000).iter().all(|&b| b == 0));
+    /// ```
+    pub fn release(&mut self) {
+        self.cursor.reset();
+        let touched = crate::math::align_up(self.cursor.touched(), region::page_size())
+            .map_or(self.region.len(), |len| len.min(self.region.len()));
+        if self.region.release(0..touched).is_ok() {
+            // SAFETY: every touched page now reads as zero; untouched ones
+            // always did.
+            unsafe { self.cursor.reset_pristine() };
+        }
+    }
+
+    /// Bytes handed out since the last reset, alignment padding included.
+    /// With other threads allocating, a snapshot that may be stale at once.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// arena.alloc(1u8);
+    /// assert_eq!(arena.allocated_bytes(), 8); // every block is 8-byte aligned
+    /// ```
+    #[inline]
+    pub fn allocated_bytes(&self) -> usize {
+        self.cursor.used()
+    }
+
+    /// Total bytes the arena can hand out: the requested capacity rounded
+    /// up to whole pages.
+    ///
+    /// ```
+    /// assert_eq!(anon_arena::SyncArena::with_capacity(4096).capacity(), 4096);
+    /// ```
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.cursor.capacity()
+    }
+
+    /// Bytes still free: `capacity() - allocated_bytes()`, as a snapshot.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// arena.alloc([0u8; 96]);
+    /// assert_eq!(arena.remaining(), 4000);
+    /// ```
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.cursor.remaining()
+    }
+
+    #[inline(always)]
+    fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.alloc(layout)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_error(&self, layout: Layout) -> Error {
+        self.cursor.exhausted(layout)
+    }
+}
+
+bump_surface!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
+
+impl fmt::Debug for SyncArena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncArena")
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("capacity", &self.capacity())
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+// SAFETY: forwards to the atomic cursor, which upholds `RawAllocator`'s
+// contract from any number of threads; blocks live until
+// `reset`/`release`/drop, all of which need `&mut self`.
+unsafe impl RawAllocator for SyncArena {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.allocate(layout)
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.cursor.allocate_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.cursor.deallocate(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawAllocator::grow(&self.cursor, ptr, old, new, zeroed) }
+    }
+
+    #[inline]
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded caller contract.
+        unsafe { RawAllocator::shrink(&self.cursor, ptr, old, new) }
+    }
+}
+
+impl_allocator!(['a] &'a SyncArena);
+
+impl Builder<SyncArena> {
+    /// The arena's capacity in bytes, rounded up to whole pages. Without it
+    /// the builder reserves the same large default as `Arena::new`.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::builder().capacity(5000).build()?;
+    /// assert_eq!(arena.capacity(), 8192);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn capacity(mut self, bytes: usize) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Maps the region and makes the arena.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MapFailed`] when the kernel refuses the mapping (for the
+    /// default size: every default size), [`Error::LayoutOverflow`] for a
+    /// capacity that cannot be rounded to pages.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::builder().build()?;
+    /// assert!(arena.capacity() > 0);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn build(self) -> Result<SyncArena, Error> {
+        map_region(&self).map(SyncArena::from_region)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn is_send_and_sync() {
+        assert_send_sync::<SyncArena>();
+    }
+
+    #[test]
+    fn release_lets_zeroed_allocation_skip_memset() {
+        let mut arena = SyncArena::with_capacity(1 << 16);
+        arena.alloc_slice_fill_copy(1000, 0xABu8);
+        arena.release();
+        assert_eq!(arena.cursor.touched(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "SyncArena: cannot allocate 8192 bytes aligned to 1")]
+    fn panics_with_numbers_when_full() {
+        let arena = SyncArena::with_capacity(4096);
+        arena.alloc([0u8; 8192]);
+    }
+}
