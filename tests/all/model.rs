@@ -41,6 +41,11 @@ proptest! {
     }
 
     #[test]
+    fn sync_arena_through_the_allocator_trait(bytes in program()) {
+        judged(api::run_bytes::<anon_arena::SyncArena>(&bytes))?;
+    }
+
+    #[test]
     fn arena_surface_matches_the_cursor_model(bytes in program()) {
         judged(arena_ops::run_bytes(&bytes))?;
     }

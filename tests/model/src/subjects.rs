@@ -49,3 +49,39 @@ impl Subject for Arena {
         }
     }
 }
+
+impl Subject for anon_arena::SyncArena {
+    const NAME: &'static str = "SyncArena";
+    const BUMP: bool = true;
+    const RESET: bool = true;
+
+    fn make() -> Self {
+        anon_arena::SyncArena::with_capacity(CAPACITY)
+    }
+
+    fn bounds(&self) -> Range<usize> {
+        let zst = self.alloc_layout(Layout::new::<()>()).as_ptr() as usize;
+        let start = zst - self.allocated_bytes();
+        start..start + self.capacity()
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            allocated: self.allocated_bytes(),
+            remaining: self.remaining(),
+            capacity: self.capacity(),
+        }
+    }
+
+    fn may_refuse(&self, layout: Layout) -> bool {
+        bump_may_refuse(layout, self.remaining())
+    }
+
+    fn reset(&mut self, release: bool) {
+        if release {
+            self.release();
+        } else {
+            self.reset();
+        }
+    }
+}
