@@ -55,6 +55,8 @@ pub struct Arena {
     /// Hands out the bytes of `region`; `start..end` is exactly the region.
     cursor: RawCursor,
     /// The mapping the cursor points into; unmapped when the arena drops.
+    /// Declared after `cursor` so it is unmapped after the cursor's ASan
+    /// shadow (`cfg(asan)`) has unpoisoned it.
     region: Region,
 }
 

@@ -18,6 +18,7 @@
 
 mod alloc_api;
 mod arena;
+mod asan;
 mod builder;
 mod error;
 pub mod math;

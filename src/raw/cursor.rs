@@ -9,6 +9,7 @@ use core::alloc::Layout;
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
 
+use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
@@ -44,6 +45,8 @@ pub(crate) struct RawCursor {
     end: NonNull<u8>,
     /// The highest `pos` ever given up by a rewind; bytes below it may be dirty.
     high_water: Cell<NonNull<u8>>,
+    /// What ASan is told is live (zero-sized unless `cfg(asan)`).
+    shadow: asan::Shadow,
 }
 
 impl RawCursor {
@@ -71,6 +74,7 @@ impl RawCursor {
             pos: Cell::new(start),
             end,
             high_water: Cell::new(start),
+            shadow: asan::Shadow::new(start),
         };
         cursor.debug_assert_invariants();
         cursor
@@ -103,6 +107,7 @@ impl RawCursor {
         // SAFETY: `pos + size <= end`, so the new position stays inside the
         // memory, and it stays 8-aligned because `size` is a multiple of 8.
         self.pos.set(unsafe { pos.add(size) });
+        self.shadow.handed_out(pos, layout.size(), self.end);
         Some(pos)
     }
 
@@ -130,6 +135,7 @@ impl RawCursor {
             )
         };
         self.pos.set(new_pos);
+        self.shadow.handed_out(block, layout.size(), self.end);
         self.debug_assert_invariants();
         Some(block)
     }
@@ -203,6 +209,7 @@ impl RawCursor {
     ///   used again.
     #[inline]
     pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
+        self.shadow.given_back(block, size);
         if self.is_newest(block, size) {
             // SAFETY: the block is the newest, above the floor, and dead.
             unsafe { self.rewind(self.own(block)) };
@@ -233,6 +240,7 @@ impl RawCursor {
             if rounded <= room {
                 // SAFETY: `block + rounded <= end`.
                 self.pos.set(unsafe { block.add(rounded) });
+                self.shadow.handed_out(block, new.size(), self.end);
                 if zeroed {
                     // SAFETY: the bytes past `old.size()` now belong to the
                     // caller's block.
@@ -253,6 +261,7 @@ impl RawCursor {
         // is fresh and at least as large, and fresh blocks never overlap
         // live ones.
         unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
+        self.shadow.given_back(block, old.size());
         Some(moved)
     }
 
@@ -274,8 +283,12 @@ impl RawCursor {
             let moved = self.alloc(new)?;
             // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
             unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
+            self.shadow.given_back(block, old.size());
             return Some(moved);
         }
+        // SAFETY: `new.size() <= old.size()`: inside the caller's block.
+        self.shadow
+            .given_back(unsafe { block.add(new.size()) }, old.size() - new.size());
         if self.is_newest(block, old.size()) {
             // Cannot overflow: `new.size() <= old.size()`, whose rounding fit.
             let rounded = math::round_to_min_align(new.size())?;
@@ -298,6 +311,8 @@ impl RawCursor {
         if pos > self.high_water.get() {
             self.high_water.set(pos);
         }
+        self.shadow
+            .given_back(to, pos.addr().get() - to.addr().get());
         self.pos.set(to);
         self.debug_assert_invariants();
     }
@@ -310,6 +325,7 @@ impl RawCursor {
     /// * No block handed out is live, and every byte of the memory reads as
     ///   zero.
     pub(crate) unsafe fn reset_pristine(&self) {
+        self.shadow.given_back(self.start, self.used());
         self.floor.set(self.start);
         self.pos.set(self.start);
         self.high_water.set(self.start);

@@ -305,6 +305,10 @@ fn release_returns_memory_to_the_os() {
     miri,
     ignore = "Miri cannot fork and has no resident-memory accounting"
 )]
+#[cfg_attr(
+    asan,
+    ignore = "ASan's allocator and shadow pages count in the resident set"
+)]
 fn an_eight_gib_arena_costs_under_a_mebibyte() {
     let end = in_child(|| {
         let before = resident_bytes();

@@ -3,7 +3,10 @@
 
 mod alloc_api;
 mod arena;
+mod asan;
+mod checker;
 mod common;
+mod model;
 mod pages;
 mod pool;
 mod pool_props;

@@ -246,7 +246,7 @@ proptest! {
     })]
 
     #[test]
-    fn arena_matches_the_model(ops in proptest::collection::vec(op(), 1..200)) {
+    fn arena_matches_the_model(ops in proptest::collection::vec(op(), 1..if cfg!(miri) { 24 } else { 200 })) {
         let mut model = Model::new();
         for op in ops {
             model.apply(op)?;

@@ -35,6 +35,10 @@ fn dev_zero_backing_is_zeroed_and_writable() {
     miri,
     ignore = "Miri cannot fork and has no resident-memory accounting"
 )]
+#[cfg_attr(
+    asan,
+    ignore = "ASan's allocator and shadow pages count in the resident set"
+)]
 fn huge_reservation_costs_no_memory() {
     let end = in_child(|| {
         let before = resident_bytes();

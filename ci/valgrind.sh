@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the integration tests under valgrind's memcheck on stable: invalid
+# reads and writes, uses of uninitialised bytes and bad frees are errors.
+# Fewer property-test cases than natively (valgrind is ~30x slower).
+# Prints SKIP and exits 0 when valgrind is not installed.
+# Extra arguments go to the test binary, e.g. `ci/valgrind.sh model`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "SKIP valgrind: not installed"
+    exit 0
+fi
+
+binary=$(cargo test --test all --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+test -x "$binary" || { echo "FAIL valgrind: no test binary"; exit 1; }
+
+export PROPTEST_CASES="${PROPTEST_CASES:-16}"
+# Forked children (guard-page and resident-memory tests) stay under
+# memcheck. The "Process terminating with default action of signal 11"
+# reports they print are the guard-page tests' expected faults. Leaks are
+# left to LeakSanitizer in ci/asan.sh.
+valgrind --error-exitcode=1 --quiet --leak-check=no \
+    "$binary" --test-threads=2 "$@"

@@ -1,0 +1,11 @@
+//! `anon_arena::math` (alignment, bumping, byte counts) on absurd sizes and
+//! alignments, against a `u128` reference.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    if let Err(failure) = anon_arena_model::math::run_bytes(bytes) {
+        panic!("{failure}");
+    }
+});

@@ -1,0 +1,351 @@
+//! Programs over `Arena`'s own surface (`alloc*`, `try_*`, `reset`,
+//! `release`), checked by the [`Checker`] and by an exact model of the
+//! cursor: each block must start where the model says, each refusal must be
+//! one the model predicts, with the numbers the model computes.
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+
+use anon_arena::math::{bump_up, bytes_needed};
+use anon_arena::{Arena, Error};
+use arbitrary::Arbitrary;
+
+use crate::input::{program, Align, Edgy, Size, CAPACITY};
+use crate::subjects::base_of;
+use crate::{Checker, Contents, Failure, Subject, Violation};
+
+/// One step of an arena program.
+#[derive(Clone, Debug, Arbitrary)]
+pub enum ArenaOp {
+    /// `alloc(value)` of a `u8`, `u16`, `u32`, `u64`, `u128` or `[u8; 3]`.
+    Value {
+        /// Which type (modulo 6).
+        kind: u8,
+        /// The value's bytes come from this.
+        seed: u64,
+    },
+    /// `alloc_str` of `len` copies of `'x'`.
+    Str {
+        /// Bytes.
+        len: Size,
+    },
+    /// `alloc_slice_copy` of `len` `u32`s.
+    SliceCopy {
+        /// Elements.
+        len: Size,
+    },
+    /// `alloc_slice_clone` of `len` `u16`s.
+    SliceClone {
+        /// Elements.
+        len: Size,
+    },
+    /// `alloc_slice_fill_copy(len, value)` of bytes.
+    SliceFillCopy {
+        /// Elements.
+        len: Size,
+        /// The byte.
+        value: u8,
+    },
+    /// `alloc_slice_fill_with(len, |i| i * 3)` of `u64`s.
+    SliceFillWith {
+        /// Elements.
+        len: Size,
+    },
+    /// `alloc_slice_fill_default` of `u32`s: zeroes.
+    SliceFillDefault {
+        /// Elements.
+        len: Size,
+    },
+    /// `alloc_slice_fill_iter(0..len)` of `u16`s.
+    SliceFillIter {
+        /// Elements.
+        len: Size,
+    },
+    /// `alloc_layout`.
+    Layout {
+        /// Bytes.
+        size: Size,
+        /// Alignment.
+        align: Align,
+    },
+    /// `try_alloc_slice_fill_copy` of `u64`s with any length at all: must
+    /// fail cleanly when it overflows or does not fit.
+    Absurd {
+        /// Elements.
+        len: Edgy,
+    },
+    /// `reset`.
+    Reset,
+    /// `release`.
+    Release,
+}
+
+/// The cursor as the design says it must move: offsets from the start.
+struct CursorModel {
+    base: usize,
+    pos: usize,
+    capacity: usize,
+}
+
+/// Decodes a program from `bytes` and runs it against a fresh arena.
+pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    run(&program::<ArenaOp>(bytes))
+}
+
+/// Runs `ops` against a fresh arena.
+pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
+    let mut arena = <Arena as Subject>::make();
+    let mut checker = Checker::new(arena.bounds());
+    let mut model = CursorModel {
+        base: base_of(&arena),
+        pos: 0,
+        capacity: arena.capacity(),
+    };
+    let fail = |step: usize, violation: Violation| Failure {
+        subject: "Arena (surface)",
+        step,
+        op: ops
+            .get(step)
+            .map_or("final sweep".into(), |op| format!("{op:?}")),
+        violation,
+    };
+    for (step, op) in ops.iter().enumerate() {
+        apply(&mut arena, &mut checker, &mut model, op).map_err(|v| fail(step, v))?;
+        let stats = arena.stats();
+        if stats.allocated != model.pos {
+            return Err(fail(step, Violation::Stats(stats)));
+        }
+        checker
+            .check_stats(stats, true)
+            .map_err(|v| fail(step, v))?;
+    }
+    checker.verify_all().map_err(|v| fail(ops.len(), v))
+}
+
+/// Element bytes of a slice, in memory order.
+fn bytes_of<T: Copy, const N: usize>(items: &[T], to_bytes: fn(T) -> [u8; N]) -> Vec<u8> {
+    items.iter().flat_map(|&x| to_bytes(x)).collect()
+}
+
+fn apply(
+    arena: &mut Arena,
+    checker: &mut Checker,
+    model: &mut CursorModel,
+    op: &ArenaOp,
+) -> Result<(), Violation> {
+    // A length just past what the arena holds fails as surely as a huge
+    // one, without building huge source and expected vectors; `Absurd`
+    // covers the huge ones.
+    fn short<T>(len: Size) -> usize {
+        len.0.min(CAPACITY / size_of::<T>() + 1)
+    }
+    let mut outcome = Outcome { checker, model };
+    match *op {
+        ArenaOp::Value { kind, seed } => {
+            let b = seed.to_ne_bytes();
+            match kind % 6 {
+                0 => outcome.typed(arena.try_alloc(b[0]), &b[..1]),
+                1 => outcome.typed(arena.try_alloc(seed as u16), &b[..2]),
+                2 => outcome.typed(arena.try_alloc(seed as u32), &b[..4]),
+                3 => outcome.typed(arena.try_alloc(seed), &b),
+                4 => {
+                    let wide = u128::from(seed) << 64 | u128::from(!seed);
+                    outcome.typed(arena.try_alloc(wide), &wide.to_ne_bytes())
+                }
+                _ => outcome.typed(arena.try_alloc([b[0], b[1], b[2]]), &b[..3]),
+            }
+        }
+        ArenaOp::Str { len } => {
+            let src = "x".repeat(short::<u8>(len));
+            let result = arena.try_alloc_str(&src).map(str_bytes);
+            outcome.slice(src.len(), result, src.as_bytes())
+        }
+        ArenaOp::SliceCopy { len } => {
+            let src: Vec<u32> = (0..short::<u32>(len) as u32).collect();
+            let result = arena.try_alloc_slice_copy(&src);
+            outcome.slice(src.len(), result, &bytes_of(&src, u32::to_ne_bytes))
+        }
+        ArenaOp::SliceClone { len } => {
+            let src: Vec<u16> = (0..short::<u16>(len)).map(|i| i as u16 ^ 0x5A5A).collect();
+            // The panicking form when the model says it fits.
+            let result = if outcome.model.fits(Layout::for_value(&src[..])) {
+                Ok(arena.alloc_slice_clone(&src))
+            } else {
+                arena.try_alloc_slice_clone(&src)
+            };
+            outcome.slice(src.len(), result, &bytes_of(&src, u16::to_ne_bytes))
+        }
+        ArenaOp::SliceFillCopy { len, value } => {
+            let len = short::<u8>(len);
+            let result = arena.try_alloc_slice_fill_copy(len, value);
+            outcome.slice(len, result, &vec![value; len])
+        }
+        ArenaOp::SliceFillWith { len } => {
+            let len = short::<u64>(len);
+            let result = arena.try_alloc_slice_fill_with(len, |i| i as u64 * 3);
+            let expected: Vec<u64> = (0..len as u64).map(|i| i * 3).collect();
+            outcome.slice(len, result, &bytes_of(&expected, u64::to_ne_bytes))
+        }
+        ArenaOp::SliceFillDefault { len } => {
+            let len = short::<u32>(len);
+            let result = arena.try_alloc_slice_fill_default::<u32>(len);
+            outcome.slice(len, result, &vec![0; len * 4])
+        }
+        ArenaOp::SliceFillIter { len } => {
+            let len = short::<u16>(len);
+            let result = arena.try_alloc_slice_fill_iter((0..len).map(|i| i as u16));
+            let expected: Vec<u16> = (0..len).map(|i| i as u16).collect();
+            outcome.slice(len, result, &bytes_of(&expected, u16::to_ne_bytes))
+        }
+        ArenaOp::Layout { size, align } => {
+            let Ok(layout) = Layout::from_size_align(size.0, align.0) else {
+                return Ok(());
+            };
+            // The panicking form when the model says it fits.
+            let result = if outcome.model.fits(layout) {
+                Ok(arena.alloc_layout(layout))
+            } else {
+                arena.try_alloc_layout(layout)
+            };
+            outcome.check(Some(layout), result.map(|ptr| (ptr, layout)), &[])
+        }
+        ArenaOp::Absurd { len } => {
+            let result = arena.try_alloc_slice_fill_copy(len.0, 7u8);
+            let expected = if len.0 <= CAPACITY {
+                vec![7; len.0]
+            } else {
+                Vec::new()
+            };
+            outcome.slice(len.0, result, &expected)
+        }
+        ArenaOp::Reset | ArenaOp::Release => {
+            outcome.checker.clear(Some(outcome.model.base))?;
+            if let ArenaOp::Release = op {
+                arena.release();
+            } else {
+                arena.reset();
+            }
+            outcome.model.pos = 0;
+            Ok(())
+        }
+    }
+}
+
+/// The bytes of an arena `str`, as a slice the checker may overwrite with
+/// non-UTF-8 patterns: the `&mut str` is gone once this returns.
+fn str_bytes(s: &mut str) -> &mut [u8] {
+    // SAFETY: the checker's writes break UTF-8, but nothing reads the bytes
+    // as a `str` again: only this function ever saw it as one.
+    unsafe { s.as_bytes_mut() }
+}
+
+impl CursorModel {
+    /// Where a block for `layout` goes (offsets of its start and of the
+    /// cursor after it); `None` if it does not fit.
+    fn bump(&self, layout: Layout) -> Option<(usize, usize)> {
+        if layout.size() == 0 {
+            return Some((self.pos, self.pos));
+        }
+        // Alignment is of addresses, not offsets: bump from the real ones.
+        let (pos, end) = (self.base + self.pos, self.base + self.capacity);
+        bump_up(pos, end, layout.size(), layout.align())
+            .map(|bump| (bump.start - self.base, bump.new_pos - self.base))
+    }
+
+    fn fits(&self, layout: Layout) -> bool {
+        self.bump(layout).is_some()
+    }
+}
+
+/// Judges one allocation's outcome against the model and admits the block.
+struct Outcome<'c> {
+    checker: &'c mut Checker,
+    model: &'c mut CursorModel,
+}
+
+impl Outcome<'_> {
+    /// `alloc(value)` of a `T` whose bytes are `expected`.
+    fn typed<T>(
+        &mut self,
+        result: Result<&mut T, Error>,
+        expected: &[u8],
+    ) -> Result<(), Violation> {
+        let result = result.map(|value| (NonNull::from(value).cast(), Layout::new::<T>()));
+        self.check(Some(Layout::new::<T>()), result, expected)
+    }
+
+    /// A slice of `len` `T`s whose bytes are `expected` (unchecked when
+    /// `expected` is shorter than the slice).
+    fn slice<T>(
+        &mut self,
+        len: usize,
+        result: Result<&mut [T], Error>,
+        expected: &[u8],
+    ) -> Result<(), Violation> {
+        let result = result.map(|items| {
+            let layout = Layout::for_value(items);
+            (NonNull::from(items).cast(), layout)
+        });
+        self.check(Layout::array::<T>(len).ok(), result, expected)
+    }
+
+    /// The outcome must be what the model predicts for `intended` (`None`:
+    /// a length whose layout overflows): the block at the model's address,
+    /// or exactly the model's error; then the block is admitted.
+    fn check(
+        &mut self,
+        intended: Option<Layout>,
+        result: Result<(NonNull<u8>, Layout), Error>,
+        expected: &[u8],
+    ) -> Result<(), Violation> {
+        let model = &mut *self.model;
+        let left = model.capacity - model.pos;
+        let Some(intended) = intended else {
+            return match result {
+                Err(Error::LayoutOverflow) => Ok(()),
+                other => Err(Violation::WrongOutcome(format!(
+                    "overflowing length gave {:?}",
+                    other.map(|(_, layout)| layout)
+                ))),
+            };
+        };
+        let Some((start, new_pos)) = model.bump(intended) else {
+            let want = Error::Exhausted {
+                requested: bytes_needed(model.base + model.pos, intended.size(), intended.align()),
+                remaining: left,
+            };
+            return match result {
+                Err(error) if error == want => Ok(()),
+                other => Err(Violation::WrongOutcome(format!(
+                    "{intended:?} with {left} left: wanted {want:?}, got {:?}",
+                    other.map(|(_, layout)| layout)
+                ))),
+            };
+        };
+        let (ptr, layout) = match result {
+            Ok(block) if block.1 == intended => block,
+            other => {
+                return Err(Violation::WrongOutcome(format!(
+                    "{intended:?} with {left} left: got {:?}",
+                    other.map(|(_, layout)| layout)
+                )))
+            }
+        };
+        if layout.size() > 0 && ptr.as_ptr() as usize != model.base + start {
+            return Err(Violation::WrongPosition {
+                expected: model.base + start,
+                found: ptr.as_ptr() as usize,
+            });
+        }
+        model.pos = new_pos;
+        let contents = if expected.len() == layout.size() && layout.size() > 0 {
+            Contents::Bytes(expected)
+        } else {
+            Contents::Any
+        };
+        // SAFETY: a fresh block of `layout` from the arena, used only by the
+        // checker (the reference it came from is gone) until the arena is
+        // reset, which clears the checker first.
+        unsafe { self.checker.admit(ptr, layout, contents) }.map(drop)
+    }
+}

@@ -1,0 +1,216 @@
+//! The reference model and checker behind anon-arena's property tests and
+//! fuzz targets: one model, two drivers.
+//!
+//! A program is a list of operations decoded from bytes with `arbitrary`.
+//! `cargo test` feeds it bytes from proptest (fixed seed, fewer cases under
+//! Miri); `cargo fuzz` feeds it bytes from libFuzzer. Either way the same
+//! code runs the program against an allocator and the same [`Checker`]
+//! judges every block and number the allocator hands back, so a fuzz crash
+//! file replays as a unit test and a proptest failure is a fuzz seed.
+//!
+//! * [`api`]: any allocator through the allocator-api2 `Allocator` trait
+//!   (allocate / grow / shrink / deallocate / allocate_zeroed / reset),
+//!   generic over [`Subject`].
+//! * [`arena_ops`]: `Arena`'s own surface (`alloc*`, `try_*`, reset,
+//!   release) against an exact model of where the cursor must be.
+//! * [`math`]: `anon_arena::math` against a `u128` reference.
+//!
+//! `unsafe` is used to read and write the blocks under test through the
+//! pointers the allocators return; [`Checker::admit`] states the contract.
+
+use core::alloc::Layout;
+use core::fmt;
+use core::ops::Range;
+
+pub mod api;
+pub mod arena_ops;
+mod checker;
+pub mod input;
+pub mod math;
+mod subjects;
+
+pub use checker::{Block, Checker, Contents, Resize};
+
+/// The byte counts an allocator reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// `allocated_bytes()`.
+    pub allocated: usize,
+    /// `remaining()`.
+    pub remaining: usize,
+    /// `capacity()`.
+    pub capacity: usize,
+}
+
+/// A rule the allocator under test broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// A block not aligned to `max(8, layout.align())`.
+    Misaligned {
+        /// Its address.
+        addr: usize,
+        /// The alignment it needed.
+        align: usize,
+    },
+    /// A non-empty block not wholly inside the allocator's memory.
+    OutOfBounds {
+        /// The block's addresses.
+        block: Range<usize>,
+        /// The allocator's memory.
+        bounds: Range<usize>,
+    },
+    /// A new block overlapping a live one.
+    Overlap {
+        /// The new block.
+        new: Range<usize>,
+        /// The live block it overlaps.
+        live: Range<usize>,
+    },
+    /// A block whose bytes changed (or were not kept by a resize, or were
+    /// not initialised with the value asked for).
+    Corrupted {
+        /// The block's address.
+        addr: usize,
+        /// The first differing byte.
+        offset: usize,
+        /// What it should hold.
+        expected: u8,
+        /// What it holds.
+        found: u8,
+    },
+    /// A zeroed allocation (or the grown part of one) that is not zero.
+    NotZeroed {
+        /// The block's address.
+        addr: usize,
+        /// The first non-zero byte.
+        offset: usize,
+        /// Its value.
+        found: u8,
+    },
+    /// `allocated + remaining != capacity`, or fewer bytes allocated than live.
+    Stats(Stats),
+    /// A live block above a bump allocator's cursor.
+    AboveCursor {
+        /// The block.
+        block: Range<usize>,
+        /// `start + allocated_bytes()`.
+        cursor: usize,
+    },
+    /// A request refused although the allocator had room for it.
+    Refused {
+        /// The request.
+        layout: Layout,
+        /// What the allocator said was left.
+        remaining: usize,
+    },
+    /// A request served that should have been refused, or refused with the
+    /// wrong error or numbers.
+    WrongOutcome(String),
+    /// After a reset or rewind, the next block did not start where the
+    /// freed space starts.
+    NotReused {
+        /// Where it should start.
+        expected: usize,
+        /// Where it started.
+        found: usize,
+    },
+    /// A block not where the exact cursor model puts it.
+    WrongPosition {
+        /// The model's address.
+        expected: usize,
+        /// The allocator's.
+        found: usize,
+    },
+    /// A pool block not on a slot boundary, or larger than a slot.
+    SlotMisplaced {
+        /// Its address.
+        addr: usize,
+        /// The first slot.
+        base: usize,
+        /// Bytes from one slot to the next.
+        stride: usize,
+    },
+    /// A pool reporting a different number of live slots.
+    Count {
+        /// Live blocks the checker holds.
+        live: usize,
+        /// What the pool says.
+        reported: usize,
+    },
+    /// An arithmetic function disagreeing with the `u128` reference.
+    Math(String),
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A violation and the step of the program that revealed it.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The allocator under test.
+    pub subject: &'static str,
+    /// Index of the operation in the program (its length: the final sweep).
+    pub step: usize,
+    /// The operation, `Debug`-formatted.
+    pub op: String,
+    /// What went wrong.
+    pub violation: Violation,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: step {} ({}): {}",
+            self.subject, self.step, self.op, self.violation
+        )
+    }
+}
+
+/// An allocator the [`api`] programs can drive: `&Self` implements
+/// allocator-api2's `Allocator`, and this trait tells the checker what the
+/// trait does not. Implementing it (about fifteen lines) is all a new
+/// allocator type needs to be fuzzed through the trait.
+pub trait Subject {
+    /// The type's name, for failure messages.
+    const NAME: &'static str;
+    /// Bump allocators keep every live block below `start + allocated`,
+    /// and after a reset reuse the space from the start.
+    const BUMP: bool;
+    /// The type has `reset` (and maybe `release`).
+    const RESET: bool;
+
+    /// A fresh allocator of the capacity the programs use.
+    fn make() -> Self;
+
+    /// The addresses every non-empty block must lie in.
+    fn bounds(&self) -> Range<usize>;
+
+    /// The allocator's byte counts.
+    fn stats(&self) -> Stats;
+
+    /// Whether refusing `layout` now keeps the allocator's promise (it may
+    /// only refuse what does not fit).
+    fn may_refuse(&self, layout: Layout) -> bool;
+
+    /// Frees every block (`release`: and returns the pages to the OS).
+    /// Called only when [`RESET`](Self::RESET) is true.
+    fn reset(&mut self, release: bool);
+}
+
+/// For a bump allocator: may it refuse `layout` with `remaining` bytes
+/// free? Only if the worst case — padding up to the alignment plus the
+/// size rounded to 8 — does not fit. Zero-sized requests never fail.
+pub fn bump_may_refuse(layout: Layout, remaining: usize) -> bool {
+    if layout.size() == 0 {
+        return false;
+    }
+    let worst = layout
+        .size()
+        .checked_next_multiple_of(8)
+        .and_then(|size| size.checked_add(layout.align().max(8) - 8));
+    worst.is_none_or(|worst| worst > remaining)
+}
