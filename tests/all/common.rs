@@ -53,3 +53,34 @@ pub fn rustix_page_size() -> usize {
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size).expect("page size is positive")
 }
+
+/// Resident bytes of the mappings that lie in `start..start + len`, summed
+/// from `/proc/self/smaps`. Unlike the process-wide count it sees only the
+/// region under test, so other tests' threads, the allocator's own pages
+/// and khugepaged's work elsewhere in the process cannot disturb it.
+pub fn resident_in(start: usize, len: usize) -> usize {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
+    let end = start + len;
+    let mut inside = false;
+    let mut total_kib = 0;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ') {
+            if let Some((from, to)) = range.split_once('-') {
+                if let (Ok(from), Ok(to)) = (
+                    usize::from_str_radix(from, 16),
+                    usize::from_str_radix(to, 16),
+                ) {
+                    inside = from < end && to > start;
+                    continue;
+                }
+            }
+        }
+        if inside {
+            if let Some(kib) = line.strip_prefix("Rss:") {
+                let kib = kib.trim().trim_end_matches("kB").trim();
+                total_kib += kib.parse::<usize>().expect("Rss is a number of kB");
+            }
+        }
+    }
+    total_kib * 1024
+}
