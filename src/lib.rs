@@ -29,6 +29,7 @@ mod region;
 mod shared;
 mod surface;
 mod sync;
+mod sync_local;
 
 pub use arena::Arena;
 pub use builder::Builder;
@@ -39,3 +40,4 @@ pub use pool_box::PoolBox;
 pub use region::{Backing, Region};
 pub use shared::{SharedArena, SharedSafe};
 pub use sync::SyncArena;
+pub use sync_local::LocalArena;

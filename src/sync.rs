@@ -188,6 +188,12 @@ impl SyncArena {
         self.cursor.remaining()
     }
 
+    /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
+    #[inline]
+    pub(crate) fn cursor(&self) -> &AtomicCursor {
+        &self.cursor
+    }
+
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
         self.cursor.alloc(layout)

@@ -11,4 +11,6 @@ mod props;
 mod region;
 mod shared;
 mod sync;
+mod sync_local;
+mod sync_local_props;
 mod sync_props;
