@@ -5,7 +5,8 @@
 //!
 //! * `fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>>` — a block
 //!   valid for `layout`, disjoint from every live block, living as long as
-//!   `&self`; `None` when full;
+//!   `&self` (or as long as `'a`, for `bump_surface!(Type<'a>, ..)`);
+//!   `None` when full;
 //! * `fn alloc_error(&self, layout: Layout) -> Error` — why it was full.
 //!
 //! Each `try_` method and its panicking twin share one body: the panicking
