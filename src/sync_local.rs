@@ -279,9 +279,10 @@ impl<'a> LocalArena<'a> {
     }
 }
 
+// The examples shadow the arena with a handle on it.
 bump_surface!(
     LocalArena<'a>,
-    "anon_arena::SyncArena::with_capacity(1 << 20).local()"
+    "anon_arena::SyncArena::with_capacity(1 << 20); let arena = arena.local()"
 );
 
 impl Drop for LocalArena<'_> {
