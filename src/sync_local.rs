@@ -211,9 +211,10 @@ impl<'a> LocalArena<'a> {
         block
     }
 
-    /// Gives back the current lease's tail and claims a new lease of at
-    /// least `needed` bytes; `None` (keeping the old lease) when the arena
-    /// has fewer left.
+    /// Gives back the current lease's tail (if it is the newest claim) and
+    /// claims a new lease of at least `needed` bytes. `None` when the arena
+    /// has fewer left; the handle then keeps its old lease, or an empty one
+    /// if the tail went back (a tail that went back is the arena's again).
     fn renew(&self, needed: usize) -> Option<()> {
         let shared = self.arena.cursor();
         if self.give_back_tail() {
