@@ -131,7 +131,7 @@ impl Arena {
     }
 
     /// Wraps a fresh region.
-    fn from_region(region: Region) -> Arena {
+    pub(crate) fn from_region(region: Region) -> Arena {
         let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
         // SAFETY: the region is fresh (all zero), page-aligned, a whole
         // number of pages, and owned by the arena for as long as the cursor.
@@ -216,7 +216,6 @@ impl Arena {
     }
 
     /// The cursor, for the allocators built on an arena.
-    #[allow(dead_code)] // until StackArena lands
     #[inline(always)]
     pub(crate) fn cursor(&self) -> &RawCursor {
         &self.cursor

@@ -29,6 +29,20 @@ pub enum Error {
     /// A size or alignment computation overflowed: the `Layout` (or slice
     /// length, or capacity) is larger than any address space.
     LayoutOverflow,
+    /// A `StackArena` was given a `Mark` taken from a different arena.
+    ForeignMark,
+    /// A `StackArena` was given a `Mark` outside its live stack: above the
+    /// top (the stack has been popped below it since) or below the floor
+    /// (taken outside the scope that is open now). Offsets are in bytes
+    /// from the arena's start.
+    MarkOutOfRange {
+        /// Where the mark points.
+        mark: usize,
+        /// The start of the innermost open scope (0 outside any scope).
+        floor: usize,
+        /// The current top of the stack: `allocated_bytes()`.
+        top: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -45,6 +59,15 @@ impl fmt::Display for Error {
                 "out of capacity: {requested} bytes requested, {remaining} bytes remaining"
             ),
             Error::LayoutOverflow => f.write_str("size or alignment overflows the address space"),
+            Error::ForeignMark => f.write_str("the mark was taken from a different StackArena"),
+            Error::MarkOutOfRange { mark, top, .. } if mark > top => write!(
+                f,
+                "stale mark at byte {mark}: the stack top is at byte {top}, the mark's space was freed"
+            ),
+            Error::MarkOutOfRange { mark, floor, .. } => write!(
+                f,
+                "mark at byte {mark} lies below the open scope's start at byte {floor}"
+            ),
         }
     }
 }
@@ -67,7 +90,9 @@ impl From<Error> for std::io::Error {
                 std::io::Error::from_raw_os_error(errno.raw_os_error())
             }
             Error::Exhausted { .. } => std::io::Error::new(std::io::ErrorKind::OutOfMemory, error),
-            Error::LayoutOverflow => std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
+            Error::LayoutOverflow | Error::ForeignMark | Error::MarkOutOfRange { .. } => {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, error)
+            }
         }
     }
 }
@@ -85,6 +110,32 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "out of capacity: 100 bytes requested, 7 bytes remaining"
+        );
+    }
+
+    #[test]
+    fn mark_errors_say_which_bound() {
+        let stale = Error::MarkOutOfRange {
+            mark: 64,
+            floor: 0,
+            top: 16,
+        };
+        assert_eq!(
+            stale.to_string(),
+            "stale mark at byte 64: the stack top is at byte 16, the mark's space was freed"
+        );
+        let outside = Error::MarkOutOfRange {
+            mark: 8,
+            floor: 32,
+            top: 40,
+        };
+        assert_eq!(
+            outside.to_string(),
+            "mark at byte 8 lies below the open scope's start at byte 32"
+        );
+        assert_eq!(
+            Error::ForeignMark.to_string(),
+            "the mark was taken from a different StackArena"
         );
     }
 

@@ -12,12 +12,22 @@ use core::ptr::{self, NonNull};
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
+/// Whether [`RawCursor::alloc`] may bound-check by adding the size to `pos`
+/// (64-bit targets, where every cursor's memory lies below [`LOW_QUARTER`])
+/// rather than by subtracting `pos` from `end`.
+const ADD_THEN_COMPARE: bool = cfg!(target_pointer_width = "64");
+
+/// The highest `end` a cursor accepts when [`ADD_THEN_COMPARE`] is on: with
+/// `pos` at most this, adding any rounded `Layout` size cannot wrap.
+const LOW_QUARTER: usize = usize::MAX / 4;
+
 /// A bump cursor over memory it does not own.
 ///
 /// Invariants, checked by [`debug_assert_invariants`](Self::debug_assert_invariants)
 /// after every mutation:
 ///
 /// * `start <= floor <= pos <= end`, all derived from the same mapping;
+/// * on 64-bit targets `end <= LOW_QUARTER` (so `pos + size` cannot wrap);
 /// * `start`, `floor` and `pos` are multiples of [`MIN_ALIGN`];
 /// * every byte at or above `max(high_water, pos)` is zero: nothing has
 ///   written it since it was mapped or last released;
@@ -63,6 +73,13 @@ impl RawCursor {
         // SAFETY: the caller guarantees `start + len` stays in the
         // allocation, and `dirty <= len`.
         let (end, high_water) = unsafe { (start.add(len), start.add(dirty)) };
+        // What lets `alloc` compare `pos + size` with `end` without an
+        // overflow check. Never fails on 64-bit Linux, whose user addresses
+        // lie below 2^57.
+        assert!(
+            !ADD_THEN_COMPARE || end.addr().get() <= LOW_QUARTER,
+            "RawCursor: memory must lie in the lowest quarter of the address space"
+        );
         let cursor = RawCursor {
             start,
             floor: Cell::new(start),
@@ -86,8 +103,16 @@ impl RawCursor {
         // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
         let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
         let pos = self.pos.get();
-        // Cannot underflow: `pos <= end` is an invariant.
-        if size > self.end.addr().get() - pos.addr().get() {
+        let fits = if ADD_THEN_COMPARE {
+            // Cannot wrap: `pos <= end <= LOW_QUARTER` (asserted in `new`)
+            // and `size <= isize::MAX + 7`. One instruction shorter than
+            // the subtraction below: `end` is compared straight from memory.
+            pos.addr().get() + size <= self.end.addr().get()
+        } else {
+            // Cannot underflow: `pos <= end` is an invariant.
+            size <= self.end.addr().get() - pos.addr().get()
+        };
+        if !fits {
             return None;
         }
         // SAFETY: `pos + size <= end`, so the new position stays inside the
@@ -164,6 +189,18 @@ impl RawCursor {
         }
     }
 
+    /// `block`'s address with the cursor's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry a tag narrowed to its old block (a
+    /// `Box` retags to its `T`); a cursor position or a resized block made
+    /// from it would inherit that tag, and every later block bumped from
+    /// it would be out of bounds under Stacked Borrows. So every pointer
+    /// the cursor keeps or hands out is derived from `start`.
+    #[inline(always)]
+    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(block.addr())
+    }
+
     /// Is `block` (of `size` bytes) the newest block, and above the floor?
     #[inline]
     fn is_newest(&self, block: NonNull<u8>, size: usize) -> bool {
@@ -183,7 +220,7 @@ impl RawCursor {
     pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
         if self.is_newest(block, size) {
             // SAFETY: the block is the newest, above the floor, and dead.
-            unsafe { self.rewind(block) };
+            unsafe { self.rewind(self.own(block)) };
         }
     }
 
@@ -205,6 +242,7 @@ impl RawCursor {
     ) -> Option<NonNull<u8>> {
         let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
         if fits_alignment && self.is_newest(block, old.size()) {
+            let block = self.own(block);
             let room = self.end.addr().get() - block.addr().get();
             let rounded = math::round_to_min_align(new.size())?;
             if rounded <= room {
@@ -258,7 +296,7 @@ impl RawCursor {
             let rounded = math::round_to_min_align(new.size())?;
             // SAFETY: `block + rounded <= block + old rounded == pos`, and the
             // tail past `new.size()` is given up by the caller.
-            unsafe { self.rewind(block.add(rounded)) };
+            unsafe { self.rewind(self.own(block).add(rounded)) };
         }
         Some(block)
     }
@@ -316,7 +354,6 @@ impl RawCursor {
     }
 
     /// The current floor (see [`set_floor`](Self::set_floor)).
-    #[allow(dead_code)] // until StackArena lands
     #[inline]
     pub(crate) fn floor(&self) -> NonNull<u8> {
         self.floor.get()
@@ -459,6 +496,42 @@ mod tests {
         // SAFETY: `shrunk` is live for `old` and dead afterwards.
         unsafe { f.cursor.dealloc(shrunk, 8) };
         assert_eq!(f.cursor.used(), 0);
+    }
+
+    #[test]
+    fn blocks_freed_or_grown_through_a_narrowed_pointer_leave_the_cursor_whole() {
+        let f = fixture(32);
+        let small = Layout::new::<u64>();
+        let narrowed = |block: NonNull<u8>| {
+            // SAFETY: a live 8-byte block. The reference retags the pointer
+            // to these 8 bytes, as a `Box<u64>` does.
+            NonNull::from(unsafe { &mut *block.cast::<u64>().as_ptr() }).cast::<u8>()
+        };
+        let block = f.cursor.alloc(small).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.dealloc(narrowed(block), 8) };
+        let big = Layout::from_size_align(64, 8).unwrap();
+        let next = f.cursor.alloc(big).unwrap();
+        // SAFETY: a live 64-byte block (Miri checks the pointer covers it).
+        unsafe { ptr::write_bytes(next.as_ptr(), 1, 64) };
+        // SAFETY: `next` is dead from here on.
+        unsafe { f.cursor.dealloc(next, 64) };
+
+        let block = f.cursor.alloc(small).unwrap();
+        // SAFETY: the narrowed pointer is live for `small`.
+        let grown = unsafe { f.cursor.grow(narrowed(block), small, big, true) }.unwrap();
+        assert_eq!(grown, block, "grown in place");
+        // SAFETY: a live 64-byte block.
+        unsafe { ptr::write_bytes(grown.as_ptr(), 2, 64) };
+        // SAFETY: the grown block is live for `big`; shrinking gives back its tail.
+        let shrunk = unsafe { f.cursor.shrink(narrowed(grown), big, small) }.unwrap();
+        assert_eq!(f.cursor.used(), 8);
+        let after = f.cursor.alloc(big).unwrap();
+        // SAFETY: a live 64-byte block next to the shrunk one.
+        unsafe { ptr::write_bytes(after.as_ptr(), 3, 64) };
+        // SAFETY: `shrunk` is live for 8 bytes.
+        let kept = unsafe { shrunk.cast::<u64>().read() };
+        assert_eq!(kept, 0x0202_0202_0202_0202);
     }
 
     #[test]

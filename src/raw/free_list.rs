@@ -208,6 +208,11 @@ impl RawPool {
     /// Debug builds check the first duty and panic when it is broken.
     #[inline(always)]
     pub(crate) unsafe fn free(&self, slot: NonNull<u8>) {
+        // The caller's pointer may carry narrower provenance than the slot
+        // (a `Box<u8>` covers one byte), yet the slot's first word will hold
+        // the list link and the slot will be handed out whole again: keep
+        // only its address and take the provenance of the pool's memory.
+        let slot = self.start.with_addr(slot.addr());
         self.debug_check_free(slot);
         self.debug_mark(slot, false);
         if let Some(older) = self.last_freed.replace(Some(slot)) {

@@ -10,6 +10,8 @@ mod pool_props;
 mod props;
 mod region;
 mod shared;
+mod stack;
+mod stack_props;
 mod sync;
 mod sync_local;
 mod sync_local_props;

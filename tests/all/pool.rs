@@ -396,3 +396,20 @@ fn a_box_survives_moves_of_its_handle() {
     drop(moved);
     assert_eq!(Rc::strong_count(&rc), 1);
 }
+
+#[test]
+fn boxes_of_small_values_recycle_whole_slots() {
+    // A `Box<u8>` hands back a pointer whose provenance covers one byte;
+    // the pool must still be able to link the freed slot and reuse it whole
+    // (Miri checks the provenance).
+    let pool = Pool::<u64>::with_capacity(4);
+    for round in 0..3u8 {
+        let a = allocator_api2::boxed::Box::new_in(round, &pool);
+        let b = allocator_api2::boxed::Box::new_in(round + 1, &pool);
+        drop(a);
+        drop(b);
+        let c = allocator_api2::boxed::Box::new_in(u64::MAX, &pool);
+        let d = allocator_api2::boxed::Box::new_in(u64::from(round), &pool);
+        assert_eq!((*c, *d), (u64::MAX, u64::from(round)));
+    }
+}
