@@ -1,7 +1,8 @@
 //! Is one atomic bump cursor cheap enough? Single-threaded `SyncArena` vs
 //! `Arena` (goal: within 1.5x), and two threads allocating at once from one
 //! `SyncArena` vs one `Mutex<bumpalo::Bump>` vs `bumpalo-herd` (goal:
-//! faster than both).
+//! faster than both). `SyncArena::local` rows: the same through per-thread
+//! `LocalArena` handles (one CAS per lease instead of per block).
 //!
 //! Run with `cargo bench --bench sync -- --warm-up-time 1 --measurement-time 3`.
 
@@ -13,6 +14,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Allocations per thread per iteration.
 const N: usize = 100_000;
+/// Room for the part of a thread's last lease it leaves unused (leases
+/// are at most 64 KiB).
+const LEASE_SLACK: usize = 64 << 10;
 
 fn single_thread(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync_single_thread");
@@ -35,6 +39,17 @@ fn single_thread(c: &mut Criterion) {
             sync.reset();
         })
     });
+    let mut sync = SyncArena::with_capacity(N * 8 + LEASE_SLACK);
+    group.bench_function("SyncArena::local", |b| {
+        b.iter(|| {
+            let local = sync.local();
+            for i in 0..N as u64 {
+                black_box(local.alloc(i));
+            }
+            drop(local);
+            sync.reset();
+        })
+    });
     group.finish();
 }
 
@@ -50,6 +65,23 @@ fn two_threads(c: &mut Criterion) {
                     s.spawn(move || {
                         for i in 0..N as u64 {
                             black_box(sync.alloc(i));
+                        }
+                    });
+                }
+            });
+            sync.reset();
+        })
+    });
+    let mut sync = SyncArena::with_capacity(2 * N * 8 + 2 * LEASE_SLACK);
+    group.bench_function("SyncArena::local", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    let sync = &sync;
+                    s.spawn(move || {
+                        let local = sync.local();
+                        for i in 0..N as u64 {
+                            black_box(local.alloc(i));
                         }
                     });
                 }

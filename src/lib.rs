@@ -31,6 +31,7 @@ mod shared;
 mod stack;
 mod surface;
 mod sync;
+mod sync_local;
 
 pub use arena::Arena;
 pub use builder::Builder;
@@ -42,3 +43,4 @@ pub use region::{Backing, Region};
 pub use shared::{SharedArena, SharedSafe};
 pub use stack::{Mark, ScopeGuard, StackArena};
 pub use sync::SyncArena;
+pub use sync_local::LocalArena;

@@ -5,7 +5,8 @@
 //!
 //! * `fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>>` — a block
 //!   valid for `layout`, disjoint from every live block, living as long as
-//!   `&self`; `None` when full;
+//!   `&self` (or as long as `'a`, for `bump_surface!(Type<'a>, ..)`);
+//!   `None` when full;
 //! * `fn alloc_error(&self, layout: Layout) -> Error` — why it was full.
 //!
 //! Each `try_` method and its panicking twin share one body: the panicking
@@ -35,9 +36,19 @@ pub(crate) fn alloc_failed(allocator: &str, layout: Layout, error: Error) -> ! {
 
 /// Writes the inherent allocation methods for `$ty`, whose doc examples
 /// create one with the expression `$new`.
+///
+/// `bump_surface!(Arena, ..)` ties every returned reference to `&self`.
+/// `bump_surface!(LocalArena<'a>, ..)` ties them to `'a` instead: for a
+/// handle that borrows its memory from something that outlives it.
 macro_rules! bump_surface {
     ($ty:ident, $new:literal) => {
-        impl $ty {
+        $crate::surface::bump_surface!(@impl [] $ty [] '_, $new);
+    };
+    ($ty:ident<$lt:lifetime>, $new:literal) => {
+        $crate::surface::bump_surface!(@impl [$lt] $ty [<$lt>] $lt, $new);
+    };
+    (@impl [$($generics:tt)*] $ty:ident [$($args:tt)*] $out:lifetime, $new:literal) => {
+        impl<$($generics)*> $ty $($args)* {
             #[doc = concat!("Moves `value` into the ", stringify!($ty), " and returns a mutable reference to it.")]
             ///
             /// The value is never dropped: its memory comes back on reset, but
@@ -59,7 +70,7 @@ macro_rules! bump_surface {
             #[inline(always)]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc<T>(&self, value: T) -> &mut T {
+            pub fn alloc<T>(&self, value: T) -> &$out mut T {
                 self.alloc_with(|| value)
             }
 
@@ -77,7 +88,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline(always)]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc<T>(&self, value: T) -> Result<&mut T, $crate::Error> {
+            pub fn try_alloc<T>(&self, value: T) -> Result<&$out mut T, $crate::Error> {
                 self.try_alloc_with(|| value)
             }
 
@@ -97,7 +108,7 @@ macro_rules! bump_surface {
             #[inline(always)]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> &mut T {
+            pub fn alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> &$out mut T {
                 match self.try_alloc_with(f) {
                     Ok(value) => value,
                     Err(error) => $crate::surface::alloc_failed(stringify!($ty), core::alloc::Layout::new::<T>(), error),
@@ -118,7 +129,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline(always)]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> Result<&mut T, $crate::Error> {
+            pub fn try_alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> Result<&$out mut T, $crate::Error> {
                 let layout = core::alloc::Layout::new::<T>();
                 let block = match self.raw_alloc(layout) {
                     Some(block) => block.cast::<T>(),
@@ -148,7 +159,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_str(&self, src: &str) -> &mut str {
+            pub fn alloc_str(&self, src: &str) -> &$out mut str {
                 let bytes = self.alloc_slice_copy(src.as_bytes());
                 // SAFETY: the bytes are a copy of a `str`, so valid UTF-8.
                 unsafe { core::str::from_utf8_unchecked_mut(bytes) }
@@ -168,7 +179,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_str(&self, src: &str) -> Result<&mut str, $crate::Error> {
+            pub fn try_alloc_str(&self, src: &str) -> Result<&$out mut str, $crate::Error> {
                 let bytes = self.try_alloc_slice_copy(src.as_bytes())?;
                 // SAFETY: the bytes are a copy of a `str`, so valid UTF-8.
                 Ok(unsafe { core::str::from_utf8_unchecked_mut(bytes) })
@@ -187,7 +198,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
+            pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &$out mut [T] {
                 match self.try_alloc_slice_copy(src) {
                     Ok(slice) => slice,
                     Err(error) => $crate::surface::alloc_failed(stringify!($ty), core::alloc::Layout::for_value(src), error),
@@ -208,7 +219,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], $crate::Error> {
+            pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&$out mut [T], $crate::Error> {
                 let layout = core::alloc::Layout::for_value(src);
                 let Some(block) = self.raw_alloc(layout) else {
                     return Err(self.alloc_error(layout));
@@ -237,7 +248,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &mut [T] {
+            pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &$out mut [T] {
                 self.alloc_slice_fill_with(src.len(), |i| src[i].clone())
             }
 
@@ -255,7 +266,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_slice_clone<T: Clone>(&self, src: &[T]) -> Result<&mut [T], $crate::Error> {
+            pub fn try_alloc_slice_clone<T: Clone>(&self, src: &[T]) -> Result<&$out mut [T], $crate::Error> {
                 self.try_alloc_slice_fill_with(src.len(), |i| src[i].clone())
             }
 
@@ -272,7 +283,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
+            pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &$out mut [T] {
                 self.alloc_slice_fill_with(len, |_| value)
             }
 
@@ -291,7 +302,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> Result<&mut [T], $crate::Error> {
+            pub fn try_alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> Result<&$out mut [T], $crate::Error> {
                 self.try_alloc_slice_fill_with(len, |_| value)
             }
 
@@ -309,7 +320,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_fill_clone<T: Clone>(&self, len: usize, value: &T) -> &mut [T] {
+            pub fn alloc_slice_fill_clone<T: Clone>(&self, len: usize, value: &T) -> &$out mut [T] {
                 self.alloc_slice_fill_with(len, |_| value.clone())
             }
 
@@ -328,7 +339,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &mut [T] {
+            pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &$out mut [T] {
                 match self.try_alloc_slice_fill_with(len, f) {
                     Ok(slice) => slice,
                     Err(error) => $crate::surface::alloc_failed(
@@ -359,7 +370,7 @@ macro_rules! bump_surface {
                 &self,
                 len: usize,
                 mut f: F,
-            ) -> Result<&mut [T], $crate::Error> {
+            ) -> Result<&$out mut [T], $crate::Error> {
                 let layout = core::alloc::Layout::array::<T>(len).map_err(|_| $crate::Error::LayoutOverflow)?;
                 let Some(block) = self.raw_alloc(layout) else {
                     return Err(self.alloc_error(layout));
@@ -387,7 +398,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_fill_default<T: Default>(&self, len: usize) -> &mut [T] {
+            pub fn alloc_slice_fill_default<T: Default>(&self, len: usize) -> &$out mut [T] {
                 self.alloc_slice_fill_with(len, |_| T::default())
             }
 
@@ -406,7 +417,7 @@ macro_rules! bump_surface {
             /// ```
             #[inline]
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_slice_fill_default<T: Default>(&self, len: usize) -> Result<&mut [T], $crate::Error> {
+            pub fn try_alloc_slice_fill_default<T: Default>(&self, len: usize) -> Result<&$out mut [T], $crate::Error> {
                 self.try_alloc_slice_fill_with(len, |_| T::default())
             }
 
@@ -427,7 +438,7 @@ macro_rules! bump_surface {
             #[inline]
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
-            pub fn alloc_slice_fill_iter<T, I>(&self, iter: I) -> &mut [T]
+            pub fn alloc_slice_fill_iter<T, I>(&self, iter: I) -> &$out mut [T]
             where
                 I: IntoIterator<Item = T>,
                 I::IntoIter: ExactSizeIterator,
@@ -458,7 +469,7 @@ macro_rules! bump_surface {
             /// # Ok::<(), anon_arena::Error>(())
             /// ```
             #[allow(clippy::mut_from_ref)]
-            pub fn try_alloc_slice_fill_iter<T, I>(&self, iter: I) -> Result<&mut [T], $crate::Error>
+            pub fn try_alloc_slice_fill_iter<T, I>(&self, iter: I) -> Result<&$out mut [T], $crate::Error>
             where
                 I: IntoIterator<Item = T>,
                 I::IntoIter: ExactSizeIterator,

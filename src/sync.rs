@@ -30,6 +30,12 @@ use crate::surface::bump_surface;
 /// may be freed, grown or shrunk in place (a compare-and-swap that succeeds
 /// only if no thread allocated after it); any other free is a no-op.
 ///
+/// For speed, give each thread a handle with [`local`](SyncArena::local):
+/// a [`LocalArena`](crate::LocalArena) claims a lease of up to 64 KiB with
+/// one compare-and-swap and bumps inside it without atomics, as fast as
+/// `Arena`. The cost is the unused tail of each lease, and
+/// [`allocated_bytes`](SyncArena::allocated_bytes) counting whole leases.
+///
 /// ```
 /// use anon_arena::SyncArena;
 ///
@@ -152,8 +158,10 @@ impl SyncArena {
         }
     }
 
-    /// Bytes handed out since the last reset, alignment padding included.
-    /// With other threads allocating, a snapshot that may be stale at once.
+    /// Bytes handed out since the last reset, alignment padding included,
+    /// and whole leases of [`LocalArena`](crate::LocalArena) handles (used
+    /// or not). With other threads allocating, a snapshot that may be
+    /// stale at once.
     ///
     /// ```
     /// let arena = anon_arena::SyncArena::with_capacity(4096);
@@ -186,6 +194,12 @@ impl SyncArena {
     #[inline]
     pub fn remaining(&self) -> usize {
         self.cursor.remaining()
+    }
+
+    /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
+    #[inline]
+    pub(crate) fn cursor(&self) -> &AtomicCursor {
+        &self.cursor
     }
 
     #[inline(always)]

@@ -25,6 +25,18 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
+/// A range handed out whole by [`AtomicCursor::claim`], for a
+/// single-threaded cursor to bump inside.
+pub(crate) struct Lease {
+    /// First byte; 8-aligned, with the mapping's provenance.
+    pub(crate) start: NonNull<u8>,
+    /// Bytes in the lease; a multiple of [`MIN_ALIGN`].
+    pub(crate) len: usize,
+    /// How many bytes from `start` may hold old data (below the cursor's
+    /// high-water mark when the lease was claimed); the rest read as zero.
+    pub(crate) dirty: usize,
+}
+
 /// A bump cursor many threads may allocate from at once, over memory it
 /// does not own.
 ///
@@ -150,6 +162,47 @@ impl AtomicCursor {
         }
     }
 
+    /// Claims a lease for a single-threaded sub-cursor: `preferred` bytes,
+    /// or fewer when fewer remain, but never fewer than `needed`; `None`
+    /// when not even `needed` bytes remain. One compare-and-swap, like
+    /// [`alloc`](Self::alloc); the lease is a block like any other.
+    ///
+    /// `needed` and `preferred` are multiples of [`MIN_ALIGN`].
+    pub(crate) fn claim(&self, needed: usize, preferred: usize) -> Option<Lease> {
+        debug_assert!(needed % MIN_ALIGN == 0 && preferred % MIN_ALIGN == 0);
+        let mut offset = self.offset.load(Ordering::Relaxed);
+        loop {
+            // Cannot underflow: `offset <= capacity` at every instant.
+            let remaining = self.capacity - offset;
+            if needed > remaining {
+                return None;
+            }
+            let len = preferred.max(needed).min(remaining);
+            // Acquire, as in `alloc`: the bytes may have been freed by a
+            // rewind on another thread, whose raised high-water mark we must
+            // see below.
+            match self.offset.compare_exchange_weak(
+                offset,
+                offset + len,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let dirty = self
+                        .high_water
+                        .load(Ordering::Relaxed)
+                        .saturating_sub(offset)
+                        .min(len);
+                    // SAFETY: `offset + len <= capacity`, and the CAS gave
+                    // `offset..offset + len` to us alone.
+                    let start = unsafe { self.start.add(offset) };
+                    return Some(Lease { start, len, dirty });
+                }
+                Err(current) => offset = current,
+            }
+        }
+    }
+
     /// The error for a request [`alloc`](Self::alloc) refused, with the
     /// numbers as they are now.
     #[cold]
@@ -232,16 +285,29 @@ impl AtomicCursor {
     ///   used again.
     #[inline]
     pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.give_back(block, size) };
+    }
+
+    /// [`dealloc`](Self::dealloc), saying whether the bytes came back
+    /// (whether `block` was the newest).
+    ///
+    /// # Safety
+    ///
+    /// * As for [`dealloc`](Self::dealloc); `block..block + size` may also
+    ///   be the unused tail of a lease.
+    #[inline]
+    pub(crate) unsafe fn give_back(&self, block: NonNull<u8>, size: usize) -> bool {
         let (Some(offset), Some(rounded)) = (self.offset_of(block), math::round_to_min_align(size))
         else {
-            return;
+            return false;
         };
         // Cannot overflow: the block of `size` bytes, rounded, fit in the
         // memory after `offset`.
         let end = offset + rounded;
         // SAFETY: the block is dead; if the offset is still its end, no live
         // block lies in `offset..end`, and `offset` is 8-aligned.
-        unsafe { self.rewind(end, offset) };
+        unsafe { self.rewind(end, offset) }
     }
 
     /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):

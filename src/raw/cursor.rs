@@ -59,8 +59,23 @@ impl RawCursor {
     ///   long as the cursor or any block it hands out is in use.
     /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
     pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
-        // SAFETY: the caller guarantees `start + len` stays in the allocation.
-        let end = unsafe { start.add(len) };
+        // SAFETY: the caller's contract, with no dirty prefix.
+        unsafe { RawCursor::with_dirty_prefix(start, len, 0) }
+    }
+
+    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
+    /// hold old data (a `SyncArena` lease over memory used before a reset):
+    /// `alloc_zeroed` zeroes what it hands out from them.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`new`](Self::new), except that only the bytes from
+    ///   `start + dirty` on need to be zero.
+    /// * `dirty <= len`.
+    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        // SAFETY: the caller guarantees `start + len` stays in the
+        // allocation, and `dirty <= len`.
+        let (end, high_water) = unsafe { (start.add(len), start.add(dirty)) };
         // What lets `alloc` compare `pos + size` with `end` without an
         // overflow check. Never fails on 64-bit Linux, whose user addresses
         // lie below 2^57.
@@ -73,7 +88,7 @@ impl RawCursor {
             floor: Cell::new(start),
             pos: Cell::new(start),
             end,
-            high_water: Cell::new(start),
+            high_water: Cell::new(high_water),
             shadow: asan::Shadow::new(start),
         };
         cursor.debug_assert_invariants();

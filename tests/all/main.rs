@@ -16,4 +16,6 @@ mod shared;
 mod stack;
 mod stack_props;
 mod sync;
+mod sync_local;
+mod sync_local_props;
 mod sync_props;
