@@ -285,7 +285,15 @@ impl Model {
                         }
                         self.top = new_top;
                         let fill = self.fill(ptr, new.size());
-                        let depth = if in_place { block.depth } else { self.depth() };
+                        // A zero-sized block lying exactly at a scope's
+                        // floor may predate the scope; growing it in place
+                        // fills memory the scope owns, so the grown block
+                        // ends with the scope like any block made in it.
+                        let depth = if in_place && old.size() > 0 {
+                            block.depth
+                        } else {
+                            self.depth()
+                        };
                         *self.live.last_mut().unwrap() = Live {
                             ptr,
                             layout: new,
