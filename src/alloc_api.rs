@@ -38,7 +38,11 @@ pub(crate) mod api_core {
 }
 
 /// From the type an `Allocator` impl is written for (`&Arena`, or a unit
-/// type such as `PageAllocator`) to the [`RawAllocator`] doing the work.
+/// type such as `PageAllocator`) to the [`RawAllocator`] doing the work:
+/// the type itself, or the cursor inside it (`Arena`, `StackArena` and
+/// `SyncArena` hand their cursor over instead of forwarding each method).
+/// A type that delegates must keep every block valid until `&mut` access
+/// to it (reset, release, drop), which no borrow of it can outlive.
 pub(crate) trait AsRaw {
     /// The type implementing the operations.
     type Raw: RawAllocator + ?Sized;

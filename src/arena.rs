@@ -8,10 +8,10 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ptr::NonNull;
 
-use crate::alloc_api::impl_allocator;
+use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::builder::Builder;
 use crate::error::Error;
-use crate::raw::{RawAllocator, RawCursor};
+use crate::raw::RawCursor;
 use crate::region::{self, Region, RegionOptions, DEFAULT_CAPACITIES};
 use crate::surface::bump_surface;
 
@@ -254,41 +254,13 @@ impl fmt::Debug for Arena {
     }
 }
 
-// SAFETY: forwards to the cursor, which upholds `RawAllocator`'s contract;
-// blocks live until `reset`/`release`/drop, all of which need `&mut self`.
-unsafe impl RawAllocator for Arena {
+// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
+// end of their scope or a `reset_to`), all of which need `&mut self`.
+impl AsRaw for &Arena {
+    type Raw = RawCursor;
     #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.allocate(layout)
-    }
-
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.allocate_zeroed(layout)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.cursor.deallocate(ptr, layout) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::grow(&self.cursor, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::shrink(&self.cursor, ptr, old, new) }
+    fn as_raw(&self) -> &RawCursor {
+        &self.cursor
     }
 }
 

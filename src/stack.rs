@@ -19,11 +19,11 @@ use core::fmt;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::alloc_api::impl_allocator;
+use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::arena::{map_region, Arena};
 use crate::builder::Builder;
 use crate::error::Error;
-use crate::raw::{RawAllocator, RawCursor};
+use crate::raw::RawCursor;
 use crate::surface::bump_surface;
 
 mod guard;
@@ -513,43 +513,13 @@ impl fmt::Debug for StackArena {
     }
 }
 
-// SAFETY: forwards to the arena's cursor, which upholds `RawAllocator`'s
-// contract; blocks live until they are freed, or until `reset`, `release`,
-// `reset_to` or the end of the scope they were made in, all of which need
-// `&mut` access that no `&StackArena` can outlive.
-unsafe impl RawAllocator for StackArena {
+// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
+// end of their scope or a `reset_to`), all of which need `&mut self`.
+impl AsRaw for &StackArena {
+    type Raw = RawCursor;
     #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        RawAllocator::allocate(&self.arena, layout)
-    }
-
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        RawAllocator::allocate_zeroed(&self.arena, layout)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::deallocate(&self.arena, ptr, layout) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::grow(&self.arena, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::shrink(&self.arena, ptr, old, new) }
+    fn as_raw(&self) -> &RawCursor {
+        self.arena.cursor()
     }
 }
 

@@ -9,11 +9,11 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ptr::NonNull;
 
-use crate::alloc_api::impl_allocator;
+use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::arena::map_region;
 use crate::builder::Builder;
 use crate::error::Error;
-use crate::raw::{AtomicCursor, RawAllocator};
+use crate::raw::AtomicCursor;
 use crate::region::{self, Region};
 use crate::surface::bump_surface;
 
@@ -226,42 +226,13 @@ impl fmt::Debug for SyncArena {
     }
 }
 
-// SAFETY: forwards to the atomic cursor, which upholds `RawAllocator`'s
-// contract from any number of threads; blocks live until
-// `reset`/`release`/drop, all of which need `&mut self`.
-unsafe impl RawAllocator for SyncArena {
+// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
+// end of their scope or a `reset_to`), all of which need `&mut self`.
+impl AsRaw for &SyncArena {
+    type Raw = AtomicCursor;
     #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.allocate(layout)
-    }
-
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.allocate_zeroed(layout)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.cursor.deallocate(ptr, layout) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::grow(&self.cursor, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAllocator::shrink(&self.cursor, ptr, old, new) }
+    fn as_raw(&self) -> &AtomicCursor {
+        &self.cursor
     }
 }
 
