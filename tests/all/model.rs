@@ -46,6 +46,11 @@ proptest! {
     }
 
     #[test]
+    fn stack_arena_through_the_allocator_trait(bytes in program()) {
+        judged(api::run_bytes::<anon_arena::StackArena>(&bytes))?;
+    }
+
+    #[test]
     fn arena_surface_matches_the_cursor_model(bytes in program()) {
         judged(arena_ops::run_bytes(&bytes))?;
     }
