@@ -13,6 +13,8 @@
 //!   generic over [`Subject`].
 //! * [`arena_ops`]: `Arena`'s own surface (`alloc*`, `try_*`, reset,
 //!   release) against an exact model of where the cursor must be.
+//! * [`stack_ops`]: `StackArena`'s marks, nested scopes and LIFO
+//!   pop / grow / shrink, under the checker's scope rule.
 //! * [`math`]: `anon_arena::math` against a `u128` reference.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
@@ -27,6 +29,7 @@ pub mod arena_ops;
 mod checker;
 pub mod input;
 pub mod math;
+pub mod stack_ops;
 mod subjects;
 
 pub use checker::{Block, Checker, Contents, Resize};
