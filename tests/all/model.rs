@@ -4,7 +4,7 @@
 //! `anon_arena_model::*::run_bytes`.
 
 use anon_arena::Arena;
-use anon_arena_model::{api, arena_ops, math, stack_ops, Failure};
+use anon_arena_model::{api, arena_ops, math, pool_ops, stack_ops, Failure};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -61,6 +61,11 @@ proptest! {
     }
 
     #[test]
+    fn pool_boxes_and_trait_blocks_keep_to_their_slots(bytes in program()) {
+        judged(pool_ops::run_bytes(&bytes))?;
+    }
+
+    #[test]
     fn math_matches_the_u128_reference(bytes in program()) {
         judged(math::run_bytes(&bytes))?;
     }
@@ -72,6 +77,7 @@ fn empty_and_tiny_programs_pass() {
         api::run_bytes::<Arena>(bytes).unwrap();
         arena_ops::run_bytes(bytes).unwrap();
         stack_ops::run_bytes(bytes).unwrap();
+        pool_ops::run_bytes(bytes).unwrap();
         math::run_bytes(bytes).unwrap();
     }
 }
@@ -164,4 +170,54 @@ fn stack_shrink_to_empty_after_a_rewind_moves_reuse_down() {
         },
     ];
     stack_ops::run(&program).unwrap();
+}
+
+/// Every pool operation on a path where it does something: a full pool's
+/// refusals, `into_inner`, resizes within and beyond a slot, a shrink to
+/// nothing, and slot reuse.
+#[test]
+fn pool_program_exercises_every_operation() {
+    use anon_arena_model::input::{Align, Size, Which};
+    use pool_ops::PoolOp::*;
+    let raw = |size, zeroed| Raw {
+        size: Size(size),
+        align: Align(8),
+        zeroed,
+    };
+    let mut program = vec![raw(0, false), raw(25, false), raw(8, true)];
+    program.extend((0..pool_ops::SLOTS).map(|seed| Alloc { seed: seed as u64 }));
+    program.extend([
+        raw(8, false), // full: refused
+        IntoInner { which: Which(5) },
+        Alloc { seed: 99 }, // takes the slot just freed
+        Grow {
+            which: Which(0),
+            extra: Size(16),
+            zeroed: true,
+        },
+        Grow {
+            which: Which(0),
+            extra: Size(1), // past the slot: refused
+            zeroed: false,
+        },
+        Shrink {
+            which: Which(0),
+            less: Size(4),
+            align: Align(16), // over-aligned: refused
+        },
+        Shrink {
+            which: Which(0),
+            less: Size(4),
+            align: Align(4),
+        },
+        Shrink {
+            which: Which(0),
+            less: Size(20),
+            align: Align(1), // to nothing: frees the slot
+        },
+        raw(24, true),
+        Free { which: Which(7) },
+        IntoInner { which: Which(0) },
+    ]);
+    pool_ops::run(&program).unwrap();
 }

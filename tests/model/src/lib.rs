@@ -15,6 +15,8 @@
 //!   release) against an exact model of where the cursor must be.
 //! * [`stack_ops`]: `StackArena`'s marks, nested scopes and LIFO
 //!   pop / grow / shrink, under the checker's scope rule.
+//! * [`pool_ops`]: `Pool<T>`'s boxes and trait blocks under the slot and
+//!   count rules, and its LIFO slot reuse.
 //! * [`math`]: `anon_arena::math` against a `u128` reference.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
@@ -29,6 +31,7 @@ pub mod arena_ops;
 mod checker;
 pub mod input;
 pub mod math;
+pub mod pool_ops;
 pub mod stack_ops;
 mod subjects;
 
