@@ -4,7 +4,7 @@
 //! `anon_arena_model::*::run_bytes`.
 
 use anon_arena::Arena;
-use anon_arena_model::{api, arena_ops, math, pool_ops, stack_ops, Failure};
+use anon_arena_model::{api, arena_ops, math, pool_ops, stack_ops, sync_ops, Failure};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -66,6 +66,11 @@ proptest! {
     }
 
     #[test]
+    fn sync_arena_and_its_handles_keep_their_blocks_apart(bytes in program()) {
+        judged(sync_ops::run_bytes(&bytes))?;
+    }
+
+    #[test]
     fn math_matches_the_u128_reference(bytes in program()) {
         judged(math::run_bytes(&bytes))?;
     }
@@ -78,6 +83,7 @@ fn empty_and_tiny_programs_pass() {
         arena_ops::run_bytes(bytes).unwrap();
         stack_ops::run_bytes(bytes).unwrap();
         pool_ops::run_bytes(bytes).unwrap();
+        sync_ops::run_bytes(bytes).unwrap();
         math::run_bytes(bytes).unwrap();
     }
 }
@@ -220,4 +226,36 @@ fn pool_program_exercises_every_operation() {
         IntoInner { which: Which(0) },
     ]);
     pool_ops::run(&program).unwrap();
+}
+
+/// Handles and the arena interleaved: leases renewed and left behind, a
+/// handle dropped, a block too big for any lease, then a reset and a
+/// release with handles open.
+#[test]
+fn sync_program_exercises_every_operation() {
+    use anon_arena_model::input::{Align, Size, Which};
+    use sync_ops::SyncOp::*;
+    let alloc = |on, kind, len| Alloc {
+        on,
+        kind,
+        len: Size(len),
+        align: Align(16),
+        fill: 0x3C,
+    };
+    let mut program = vec![Open, Open, alloc(1, 0, 24), alloc(2, 1, 5), alloc(0, 2, 7)];
+    // Enough through one handle to renew its lease a few times.
+    program.extend((0..40).map(|_| alloc(1, 3, 100)));
+    program.extend([
+        alloc(2, 4, 3),
+        Drop { which: Which(0) },
+        alloc(1, 5, 0),
+        alloc(1, 1, 20_000), // beyond any lease: straight from the arena
+        Reset { release: false },
+        Open,
+        alloc(1, 0, 8),
+        alloc(0, 5, 0),
+        Reset { release: true },
+        alloc(0, 3, 2),
+    ]);
+    sync_ops::run(&program).unwrap();
 }

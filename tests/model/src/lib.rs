@@ -17,6 +17,8 @@
 //!   pop / grow / shrink, under the checker's scope rule.
 //! * [`pool_ops`]: `Pool<T>`'s boxes and trait blocks under the slot and
 //!   count rules, and its LIFO slot reuse.
+//! * [`sync_ops`]: `SyncArena`'s surface, from the arena and from
+//!   `LocalArena` handles, single-threaded.
 //! * [`math`]: `anon_arena::math` against a `u128` reference.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
@@ -34,6 +36,7 @@ pub mod math;
 pub mod pool_ops;
 pub mod stack_ops;
 mod subjects;
+pub mod sync_ops;
 
 pub use checker::{Block, Checker, Contents, Resize};
 
