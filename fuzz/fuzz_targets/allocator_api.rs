@@ -4,7 +4,7 @@
 //! with one more arm.
 #![no_main]
 
-use anon_arena::{Arena, SyncArena};
+use anon_arena::{Arena, StackArena, SyncArena};
 use anon_arena_model::api::run_bytes;
 use libfuzzer_sys::fuzz_target;
 
@@ -12,9 +12,10 @@ fuzz_target!(|bytes: &[u8]| {
     let Some((&which, program)) = bytes.split_first() else {
         return;
     };
-    let result = match which % 2 {
+    let result = match which % 3 {
         0 => run_bytes::<Arena>(program),
-        _ => run_bytes::<SyncArena>(program),
+        1 => run_bytes::<SyncArena>(program),
+        _ => run_bytes::<StackArena>(program),
     };
     if let Err(failure) = result {
         panic!("{failure}");

@@ -288,6 +288,13 @@ impl Checker {
         Ok(())
     }
 
+    /// Drops the reuse rule of the last rewind: a LIFO free (pop, or a
+    /// shrink of the top block) moved the cursor below where it said the
+    /// next block goes.
+    pub fn forget_reuse(&mut self) {
+        self.reuse_at = None;
+    }
+
     /// Verifies and forgets every block (the caller resets next); with
     /// `reuse_at`, the next block must start there.
     pub fn clear(&mut self, reuse_at: Option<usize>) -> Result<(), Violation> {

@@ -13,6 +13,12 @@
 //!   generic over [`Subject`].
 //! * [`arena_ops`]: `Arena`'s own surface (`alloc*`, `try_*`, reset,
 //!   release) against an exact model of where the cursor must be.
+//! * [`stack_ops`]: `StackArena`'s marks, nested scopes and LIFO
+//!   pop / grow / shrink, under the checker's scope rule.
+//! * [`pool_ops`]: `Pool<T>`'s boxes and trait blocks under the slot and
+//!   count rules, and its LIFO slot reuse.
+//! * [`sync_ops`]: `SyncArena`'s surface, from the arena and from
+//!   `LocalArena` handles, single-threaded.
 //! * [`math`]: `anon_arena::math` against a `u128` reference.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
@@ -27,7 +33,10 @@ pub mod arena_ops;
 mod checker;
 pub mod input;
 pub mod math;
+pub mod pool_ops;
+pub mod stack_ops;
 mod subjects;
+pub mod sync_ops;
 
 pub use checker::{Block, Checker, Contents, Resize};
 

@@ -1,5 +1,5 @@
-//! [`Subject`] for each allocator type that exists. A new type (StackArena,
-//! Pool, SyncArena) adds one impl here and is fuzzed through the trait.
+//! [`Subject`] for each allocator type that exists (Arena, SyncArena,
+//! StackArena). A new type adds one impl here and is fuzzed through the trait.
 
 use core::alloc::Layout;
 use core::ops::Range;
@@ -57,6 +57,42 @@ impl Subject for anon_arena::SyncArena {
 
     fn make() -> Self {
         anon_arena::SyncArena::with_capacity(CAPACITY)
+    }
+
+    fn bounds(&self) -> Range<usize> {
+        let zst = self.alloc_layout(Layout::new::<()>()).as_ptr() as usize;
+        let start = zst - self.allocated_bytes();
+        start..start + self.capacity()
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            allocated: self.allocated_bytes(),
+            remaining: self.remaining(),
+            capacity: self.capacity(),
+        }
+    }
+
+    fn may_refuse(&self, layout: Layout) -> bool {
+        bump_may_refuse(layout, self.remaining())
+    }
+
+    fn reset(&mut self, release: bool) {
+        if release {
+            self.release();
+        } else {
+            self.reset();
+        }
+    }
+}
+
+impl Subject for anon_arena::StackArena {
+    const NAME: &'static str = "StackArena";
+    const BUMP: bool = true;
+    const RESET: bool = true;
+
+    fn make() -> Self {
+        anon_arena::StackArena::with_capacity(CAPACITY)
     }
 
     fn bounds(&self) -> Range<usize> {

@@ -1,0 +1,285 @@
+//! Single-threaded programs over `SyncArena`'s surface, allocating both
+//! from the arena itself and from `LocalArena` handles (opened and dropped
+//! as the program says; leases renewed, tails given back), with `reset` and
+//! `release` in between, under the shared [`Checker`]: every block
+//! aligned, inside the region, apart from every live block (across
+//! handles and leases), below the shared cursor, holding what it was
+//! allocated with; refusals only when neither the lease nor the arena has
+//! room; after a reset the next block at the start.
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+
+use anon_arena::{Error, LocalArena, SyncArena};
+use arbitrary::Arbitrary;
+
+use crate::input::{program, Align, Size, Which, CAPACITY};
+use crate::{bump_may_refuse, Checker, Contents, Failure, Subject, Violation};
+
+/// Handles open at once, at most.
+const MAX_HANDLES: usize = 4;
+
+/// One step of a sync-arena program.
+#[derive(Clone, Debug, Arbitrary)]
+pub enum SyncOp {
+    /// An allocation through the arena (`on == 0`) or a handle (`on - 1`,
+    /// modulo their number); `kind % 6` picks `try_alloc_layout`,
+    /// `try_alloc_slice_fill_copy` (bytes), `try_alloc_str`,
+    /// `try_alloc_slice_fill_with` (`u64`), `try_alloc_slice_fill_default`
+    /// (`u32`) or `try_alloc` (`u64`).
+    Alloc {
+        /// Where from.
+        on: u8,
+        /// Which call.
+        kind: u8,
+        /// Bytes or elements.
+        len: Size,
+        /// Alignment (`try_alloc_layout` only).
+        align: Align,
+        /// The fill byte or value seed.
+        fill: u8,
+    },
+    /// `local()`: a new handle.
+    Open,
+    /// Drops a handle (its blocks stay).
+    Drop {
+        /// Which handle.
+        which: Which,
+    },
+    /// Drops every handle, then `reset` or `release`.
+    Reset {
+        /// `release` rather than `reset`.
+        release: bool,
+    },
+}
+
+/// A served block: its first byte and its layout.
+type Served = Result<(NonNull<u8>, Layout), Error>;
+
+/// The `try_` surface calls the programs make, on the arena or a handle,
+/// each giving back the block as the checker takes it (the reference the
+/// call returned is gone).
+trait Surface {
+    fn layout(&self, layout: Layout) -> Served;
+    fn fill_copy(&self, len: usize, value: u8) -> Served;
+    fn str(&self, s: &str) -> Served;
+    fn fill_with(&self, len: usize) -> Served;
+    fn fill_default(&self, len: usize) -> Served;
+    fn value(&self, value: u64) -> Served;
+}
+
+macro_rules! surface {
+    ($($ty:ty),*) => {$(
+        impl Surface for $ty {
+            fn layout(&self, layout: Layout) -> Served {
+                self.try_alloc_layout(layout).map(|ptr| (ptr, layout))
+            }
+            fn fill_copy(&self, len: usize, value: u8) -> Served {
+                block(self.try_alloc_slice_fill_copy(len, value))
+            }
+            fn str(&self, s: &str) -> Served {
+                // The checker overwrites the bytes, but nothing reads them
+                // as a `str` again.
+                self.try_alloc_str(s).map(|s| {
+                    let layout = Layout::for_value(s);
+                    (NonNull::from(s).cast(), layout)
+                })
+            }
+            fn fill_with(&self, len: usize) -> Served {
+                block(self.try_alloc_slice_fill_with(len, |i| i as u64 * 3))
+            }
+            fn fill_default(&self, len: usize) -> Served {
+                block(self.try_alloc_slice_fill_default::<u32>(len))
+            }
+            fn value(&self, value: u64) -> Served {
+                self.try_alloc(value)
+                    .map(|v| (NonNull::from(v).cast(), Layout::new::<u64>()))
+            }
+        }
+    )*};
+}
+surface!(SyncArena, LocalArena<'_>);
+
+/// Decodes a program from `bytes` and runs it against a fresh arena.
+pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    run(&program::<SyncOp>(bytes))
+}
+
+/// Runs `ops` against a fresh arena: in epochs between resets, each with
+/// its own handles.
+pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
+    let mut arena = <SyncArena as Subject>::make();
+    let start = arena.bounds().start;
+    let mut checker = Checker::new(arena.bounds());
+    let fail = |step: usize, violation: Violation| Failure {
+        subject: "SyncArena (surface)",
+        step,
+        op: ops
+            .get(step)
+            .map_or("final sweep".into(), |op| format!("{op:?}")),
+        violation,
+    };
+    let mut next = 0;
+    while let Some(release) = run_epoch(&arena, &mut checker, ops, &mut next)? {
+        let step = next - 1;
+        checker.clear(Some(start)).map_err(|v| fail(step, v))?;
+        if release {
+            arena.release();
+        } else {
+            arena.reset();
+        }
+        let stats = arena.stats();
+        if stats.allocated != 0 {
+            return Err(fail(step, Violation::Stats(stats)));
+        }
+    }
+    checker.verify_all().map_err(|v| fail(ops.len(), v))
+}
+
+/// Runs operations until a `Reset` (returning whether it is a release,
+/// once its handles are gone) or the end of the program (`None`).
+fn run_epoch(
+    arena: &SyncArena,
+    checker: &mut Checker,
+    ops: &[SyncOp],
+    next: &mut usize,
+) -> Result<Option<bool>, Failure> {
+    let mut handles: Vec<LocalArena<'_>> = Vec::new();
+    while let Some(op) = ops.get(*next) {
+        let step = *next;
+        *next += 1;
+        let fail = |violation| Failure {
+            subject: "SyncArena (surface)",
+            step,
+            op: format!("{op:?}"),
+            violation,
+        };
+        match *op {
+            SyncOp::Reset { release } => return Ok(Some(release)),
+            SyncOp::Open if handles.len() < MAX_HANDLES => handles.push(arena.local()),
+            SyncOp::Open => {}
+            SyncOp::Drop { which } => {
+                if let Some(index) = which.of(handles.len()) {
+                    drop(handles.swap_remove(index));
+                }
+            }
+            SyncOp::Alloc {
+                on,
+                kind,
+                len,
+                align,
+                fill,
+            } => {
+                let handle = usize::from(on)
+                    .checked_sub(1)
+                    .and_then(|i| Which(i as u8).of(handles.len()));
+                let result = match handle {
+                    Some(index) => {
+                        let local = &handles[index];
+                        let lease = local.lease_remaining();
+                        alloc(local, checker, kind, len, align, fill, |layout| {
+                            bump_may_refuse(layout, lease)
+                                && bump_may_refuse(layout, arena.remaining())
+                        })
+                    }
+                    None => alloc(arena, checker, kind, len, align, fill, |layout| {
+                        bump_may_refuse(layout, arena.remaining())
+                    }),
+                };
+                result.map_err(fail)?;
+            }
+        }
+        checker.check_stats(arena.stats(), true).map_err(fail)?;
+    }
+    Ok(None)
+}
+
+/// One surface allocation, judged: served blocks are admitted with the
+/// contents they must hold; a refusal must be one `may_refuse` allows (or
+/// a length whose layout overflows).
+fn alloc<S: Surface>(
+    on: &S,
+    checker: &mut Checker,
+    kind: u8,
+    len: Size,
+    align: Align,
+    fill: u8,
+    may_refuse: impl Fn(Layout) -> bool,
+) -> Result<(), Violation> {
+    // A length just past the capacity fails as surely as a huge one.
+    let short = |size: usize| len.0.min(CAPACITY / size + 1);
+    let expected: Vec<u8>;
+    let (intended, result) = match kind % 6 {
+        0 => {
+            let Ok(layout) = Layout::from_size_align(len.0, align.0) else {
+                return Ok(());
+            };
+            expected = Vec::new();
+            (Ok(layout), on.layout(layout))
+        }
+        1 => {
+            let len = short(1);
+            expected = vec![fill; len];
+            (Layout::array::<u8>(len), on.fill_copy(len, fill))
+        }
+        2 => {
+            let src = "x".repeat(short(1));
+            expected = src.clone().into_bytes();
+            (Layout::array::<u8>(src.len()), on.str(&src))
+        }
+        3 => {
+            let len = short(8);
+            expected = (0..len as u64)
+                .flat_map(|i| (i * 3).to_ne_bytes())
+                .collect();
+            (Layout::array::<u64>(len), on.fill_with(len))
+        }
+        4 => {
+            let len = short(4);
+            expected = vec![0; len * 4];
+            (Layout::array::<u32>(len), on.fill_default(len))
+        }
+        _ => {
+            let value = u64::from(fill) * 0x0101_0101_0101_0101;
+            expected = value.to_ne_bytes().to_vec();
+            (Ok(Layout::new::<u64>()), on.value(value))
+        }
+    };
+    let Ok(intended) = intended else {
+        return match result {
+            Err(Error::LayoutOverflow) => Ok(()),
+            other => Err(Violation::WrongOutcome(format!(
+                "overflowing length gave {:?}",
+                other.map(|(_, layout)| layout)
+            ))),
+        };
+    };
+    match result {
+        Ok((ptr, layout)) if layout == intended => {
+            let contents = if expected.len() == layout.size() && layout.size() > 0 {
+                Contents::Bytes(&expected)
+            } else {
+                Contents::Any
+            };
+            // SAFETY: a fresh block of `layout` from the arena, used only by
+            // the checker (the reference it came from is gone) until the
+            // arena is reset, which clears the checker first.
+            unsafe { checker.admit(ptr, layout, contents) }.map(drop)
+        }
+        Ok((_, layout)) => Err(Violation::WrongOutcome(format!(
+            "{intended:?} served as {layout:?}"
+        ))),
+        Err(Error::Exhausted { .. }) if may_refuse(intended) => Ok(()),
+        Err(error) => Err(Violation::WrongOutcome(format!(
+            "{intended:?} refused: {error:?}"
+        ))),
+    }
+}
+
+/// A served slice as the checker's pointer and layout.
+fn block<T>(result: Result<&mut [T], Error>) -> Served {
+    result.map(|items| {
+        let layout = Layout::for_value(items);
+        (NonNull::from(items).cast(), layout)
+    })
+}
