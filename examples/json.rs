@@ -74,7 +74,10 @@ unsafe impl GlobalAlloc for CountingHeap {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let live = LIVE_HEAP.get().wrapping_sub(layout.size()) + new_size;
+        let live = LIVE_HEAP
+            .get()
+            .wrapping_sub(layout.size())
+            .wrapping_add(new_size);
         LIVE_HEAP.0.store(live, Relaxed);
         // SAFETY: forwarded caller contract.
         unsafe { System.realloc(ptr, layout, new_size) }
