@@ -7,18 +7,22 @@
 //!   pages are resident and only the pushes and growth are timed.
 //! * `fresh/*`: each iteration makes a new arena (or starts from an empty
 //!   heap vector), pushes, and drops it all. Creation, page faults, and the
-//!   teardown (munmap / free) are all **inside** the timing: that is what a
-//!   program building one vector in a new arena pays.
-//!
+//!   teardown are all **inside** the timing: that is what a program building
+//!   one vector in a new arena pays. Both sides recycle, as they do in a
+//!   real program: glibc raises its mmap threshold once a large block is
+//!   freed, so from the second iteration on the heap-backed peers (std,
+//!   bumpalo, bump-scope) get back pages that are already resident, and a
+//!   dropped arena's mapping is parked for the next arena of its shape
+//!   (`Builder::recycle`). `*_new_mapping` rows opt out of that: every
+//!   iteration maps, faults and unmaps anew (the first 256 KiB in 4 KiB
+//!   pages, the rest in 2 MiB ones; `_huge_pages`: all in 2 MiB ones).
 //! * `fresh_faulting/*`: `fresh` again after `mallopt(M_MMAP_THRESHOLD,
-//!   128 KiB)`. By default glibc raises its mmap threshold once a large
-//!   block is freed, so from the second iteration on the heap-backed peers
-//!   (std, bumpalo, bump-scope) get back pages that are already resident,
-//!   while a new arena always maps fresh ones. With the threshold pinned,
-//!   every peer's large blocks are fresh mappings too: all pay page faults.
-//!   This mode runs only when named in the filter (`-- fresh_faulting`):
-//!   after the other benchmarks the heap holds large freed blocks, which
-//!   glibc reuses whatever the threshold, so it needs a process of its own.
+//!   128 KiB)`, so that every large block of the heap peers is a fresh
+//!   mapping too: compare them with the `*_new_mapping` rows, where nobody
+//!   recycles and everybody faults. This mode runs only when named in the
+//!   filter (`-- fresh_faulting`): after the other benchmarks the heap holds
+//!   large freed blocks, which glibc reuses whatever the threshold, so it
+//!   needs a process of its own.
 //!
 //! `std_vec_reserved` pushes into a reused `Vec` that already has room for
 //! every element: no allocation, no growth, resident pages — the floor a
@@ -163,9 +167,20 @@ fn fresh_runs(c: &mut Criterion, mode: &str) {
             push_all!(v);
         })
     });
-    group.bench_function(format!("{mode}/stack_arena_huge_pages"), |b| {
+    group.bench_function(format!("{mode}/stack_arena_new_mapping"), |b| {
         b.iter(|| {
-            let stack = StackArena::builder().huge_pages(true).build().unwrap();
+            let stack = StackArena::builder().recycle(false).build().unwrap();
+            let mut v = allocator_api2::vec::Vec::<u32, _>::new_in(&stack);
+            push_all!(v);
+        })
+    });
+    group.bench_function(format!("{mode}/stack_arena_new_mapping_huge_pages"), |b| {
+        b.iter(|| {
+            let stack = StackArena::builder()
+                .recycle(false)
+                .huge_pages(true)
+                .build()
+                .unwrap();
             let mut v = allocator_api2::vec::Vec::<u32, _>::new_in(&stack);
             push_all!(v);
         })

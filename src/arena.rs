@@ -133,11 +133,12 @@ impl Arena {
     }
 
     /// Wraps a fresh region.
-    pub(crate) fn from_region(region: Region) -> Arena {
+    pub(crate) fn from_region((region, dirty): (Region, usize)) -> Arena {
         let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
-        // SAFETY: the region is fresh (all zero), page-aligned, a whole
-        // number of pages, and owned by the arena for as long as the cursor.
-        let cursor = unsafe { RawCursor::new(start, region.len()) };
+        // SAFETY: the region is page-aligned, a whole number of pages, owned
+        // by the arena for as long as the cursor, and zero past its first
+        // `dirty <= len` bytes (`map_region`'s promise).
+        let cursor = unsafe { RawCursor::with_dirty_prefix(start, region.len(), dirty) };
         Arena { cursor, region }
     }
 
@@ -237,6 +238,14 @@ impl Arena {
 
 bump_surface!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
 
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // Every byte past what the cursor touched is still zero, which is
+        // what lets the next arena take this mapping as it is.
+        self.region.recycle_on_drop(self.cursor.touched());
+    }
+}
+
 impl Default for Arena {
     /// [`Arena::new`].
     fn default() -> Self {
@@ -299,15 +308,17 @@ impl Builder<Arena> {
 }
 
 /// Maps the region a builder asks for: its size, or else the first default
-/// size the OS grants.
-pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<Region, Error> {
+/// size the OS grants. Reuses a dropped arena's mapping where it can (see
+/// [`Region::map_reusing`]); the `usize` is how many bytes from the start
+/// may hold old data, and every byte past them is zero.
+pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
     if let Some(bytes) = builder.size {
-        return Region::map(&builder.options_with_len(bytes));
+        return Region::map_reusing(&builder.options_with_len(bytes));
     }
     let mut last_error = Error::LayoutOverflow;
     for &bytes in DEFAULT_CAPACITIES {
         let options: RegionOptions = builder.options_with_len(bytes);
-        match Region::map(&options) {
+        match Region::map_reusing(&options) {
             Ok(region) => return Ok(region),
             Err(error) => last_error = error,
         }

@@ -57,14 +57,39 @@ impl<K> Builder<K> {
         self
     }
 
+    /// Whether the arena's mapping may be kept for reuse when the arena
+    /// drops (on by default; only private anonymous mappings without
+    /// `populate`).
+    ///
+    /// A dropped [`Arena`](crate::Arena), [`StackArena`](crate::StackArena)
+    /// or [`SyncArena`](crate::SyncArena) leaves its mapping, with up to
+    /// about 8 MiB still resident, to the next arena of the same capacity and
+    /// options, which then starts without page faults, as `malloc` hands a
+    /// freed block to the next request. The new arena zeroes what
+    /// `allocate_zeroed` hands out from the old contents. At most four
+    /// mappings wait at a time; [`trim`](crate::trim) unmaps them.
+    /// `recycle(false)` unmaps this arena's mapping when it drops and never
+    /// takes a parked one: for memory that held secrets, or to make every
+    /// arena's page faults visible. Other types ignore it.
+    ///
+    /// ```
+    /// let arena = anon_arena::Arena::builder().capacity(1 << 20).recycle(false).build()?;
+    /// drop(arena); // unmapped here
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn recycle(mut self, on: bool) -> Self {
+        self.options.recycle = on;
+        self
+    }
+
     /// Aligns the region to 2 MiB and asks for transparent huge pages
     /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
     /// region, at the price of committing memory 2 MiB at a time.
     ///
     /// Without this call a private region of 64 MiB or more (such as
-    /// `Arena::new()`'s) is 2 MiB aligned and advised past its first 2 MiB,
-    /// best effort: a lightly used arena keeps 4 KiB granularity, a heavily
-    /// used one faults 2 MiB at a time. `huge_pages(false)` turns that off
+    /// `Arena::new()`'s) is advised past its first 256 KiB, which end on a
+    /// 2 MiB boundary, best effort: an arena that stays under 256 KiB keeps
+    /// 4 KiB granularity, a bigger one faults 2 MiB at a time. `huge_pages(false)` turns that off
     /// (e.g. where direct compaction stalls on first touch are unwelcome);
     /// `huge_pages(true)` advises the whole region and fails if the kernel
     /// refuses.

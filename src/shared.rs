@@ -547,7 +547,10 @@ impl Builder<SharedArena> {
         if let Some(bytes) = self.size {
             self.size = Some(bytes.checked_add(HEADER).ok_or(Error::LayoutOverflow)?);
         }
-        map_region(&self).map(SharedArena::from_region)
+        let (region, dirty) = map_region(&self)?;
+        // Shared mappings are never parked for reuse, so this one is new.
+        assert_eq!(dirty, 0, "SharedArena: a shared mapping must be fresh");
+        Ok(SharedArena::from_region(region))
     }
 }
 

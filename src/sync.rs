@@ -113,12 +113,13 @@ impl SyncArena {
         Builder::new()
     }
 
-    /// Wraps a fresh region.
-    fn from_region(region: Region) -> SyncArena {
+    /// Wraps a region that is zero past its first `dirty` bytes.
+    fn from_region((region, dirty): (Region, usize)) -> SyncArena {
         let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
-        // SAFETY: the region is fresh (all zero), page-aligned, a whole
-        // number of pages, and owned by the arena for as long as the cursor.
-        let cursor = unsafe { AtomicCursor::new(start, region.len()) };
+        // SAFETY: the region is page-aligned, a whole number of pages, owned
+        // by the arena for as long as the cursor, and zero past its first
+        // `dirty <= len` bytes (`map_region`'s promise).
+        let cursor = unsafe { AtomicCursor::with_dirty_prefix(start, region.len(), dirty) };
         SyncArena { cursor, region }
     }
 
@@ -215,6 +216,14 @@ impl SyncArena {
 }
 
 bump_surface!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
+
+impl Drop for SyncArena {
+    fn drop(&mut self) {
+        // As for `Arena`: past what the cursor touched, the mapping is zero.
+        let touched = self.cursor.touched();
+        self.region.recycle_on_drop(touched);
+    }
+}
 
 impl fmt::Debug for SyncArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

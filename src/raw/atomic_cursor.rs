@@ -89,11 +89,25 @@ impl AtomicCursor {
     ///   long as the cursor or any block it hands out is in use.
     /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
     pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
+        // SAFETY: the caller's contract, with no dirty prefix.
+        unsafe { AtomicCursor::with_dirty_prefix(start, len, 0) }
+    }
+
+    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
+    /// hold old data (a recycled mapping): `alloc_zeroed` zeroes what it
+    /// hands out from them.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`new`](Self::new), except that only the bytes from
+    ///   `start + dirty` on need to be zero.
+    /// * `dirty <= len`.
+    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
         let cursor = AtomicCursor {
             start,
             capacity: len,
             offset: AtomicUsize::new(0),
-            high_water: AtomicUsize::new(0),
+            high_water: AtomicUsize::new(dirty),
         };
         cursor.debug_assert_invariants();
         cursor

@@ -279,7 +279,12 @@ fn a_write_past_a_guarded_arena_kills_the_child() {
 )]
 fn release_returns_memory_to_the_os() {
     let end = in_child(|| {
-        let mut arena = Arena::with_capacity(256 << 20);
+        // A new mapping, not a recycled one with pages already resident.
+        let mut arena = Arena::builder()
+            .capacity(256 << 20)
+            .recycle(false)
+            .build()
+            .unwrap();
         let before = resident_bytes();
         arena.alloc_slice_fill_copy(64 << 20, 1u8);
         let filled = resident_bytes();

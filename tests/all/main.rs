@@ -11,6 +11,7 @@ mod pages;
 mod pool;
 mod pool_props;
 mod props;
+mod recycle;
 mod region;
 mod shared;
 mod stack;

@@ -1,0 +1,177 @@
+//! A dropped arena's mapping is parked and handed to the next arena of the
+//! same shape, with the old contents zeroed where `allocate_zeroed` asks.
+//!
+//! Most tests run in a forked child that starts with `trim()`: the store is
+//! process-wide, and the other tests' arenas come and go in parallel.
+
+use core::alloc::Layout;
+
+use allocator_api2::alloc::Allocator;
+use anon_arena::{trim, Arena, SharedArena, StackArena, SyncArena};
+
+use crate::common::{in_child, resident_in, ChildEnd};
+
+/// Fills `len` bytes of `arena` with `0xAB` and returns their address.
+fn scribble(arena: &Arena, len: usize) -> usize {
+    arena.alloc_slice_fill_copy(len, 0xABu8).as_ptr() as usize
+}
+
+/// Whether `allocate_zeroed` of `len` bytes through `allocator` reads zero.
+fn zeroed_reads_zero(allocator: impl Allocator, len: usize) -> bool {
+    let block = allocator
+        .allocate_zeroed(Layout::from_size_align(len, 8).unwrap())
+        .unwrap();
+    // SAFETY: `allocate_zeroed` handed out `len` initialised bytes.
+    let bytes = unsafe { block.as_ref() };
+    bytes.len() == len && bytes.iter().all(|&b| b == 0)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn the_next_arena_of_the_same_shape_takes_the_mapping_with_its_pages() {
+    const CAPACITY: usize = (96 << 20) + 4096;
+    let end = in_child(|| {
+        trim();
+        let first = Arena::with_capacity(CAPACITY);
+        let start = scribble(&first, 1 << 20);
+        drop(first);
+        let second = Arena::with_capacity(CAPACITY);
+        let resident = resident_in(start, CAPACITY);
+        assert!(
+            resident >= 1 << 20,
+            "the written pages stay resident: {resident} bytes"
+        );
+        assert!(zeroed_reads_zero(&second, 2 << 20), "old bytes leaked");
+        let reused = second.alloc(0u64) as *mut u64 as usize;
+        assert_eq!(reused, start + (2 << 20), "the same mapping, reused");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn another_shape_gets_a_new_mapping_and_leaves_the_parked_one() {
+    let end = in_child(|| {
+        trim();
+        drop(Arena::with_capacity(1 << 20));
+        let bigger = Arena::with_capacity(2 << 20);
+        let guarded = Arena::builder()
+            .capacity(1 << 20)
+            .guard_pages(true)
+            .build()
+            .unwrap();
+        assert_eq!(bigger.allocated_bytes() + guarded.allocated_bytes(), 0);
+        assert_eq!(trim(), 1, "only the first arena's mapping waits");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn opting_out_unmaps_on_drop_and_never_takes_a_parked_mapping() {
+    let end = in_child(|| {
+        trim();
+        let private = || {
+            Arena::builder()
+                .capacity(1 << 20)
+                .recycle(false)
+                .build()
+                .unwrap()
+        };
+        drop(private());
+        assert_eq!(trim(), 0, "recycle(false) unmaps");
+        drop(Arena::with_capacity(1 << 20));
+        drop(private());
+        assert_eq!(trim(), 1, "recycle(false) leaves the parked one alone");
+        drop(
+            Arena::builder()
+                .capacity(1 << 20)
+                .populate(true)
+                .build()
+                .unwrap(),
+        );
+        drop(SharedArena::with_capacity(1 << 20).unwrap());
+        assert_eq!(trim(), 0, "populated and shared mappings are never parked");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork and has no /proc/self/smaps")]
+fn a_parked_mapping_gives_back_all_but_a_few_mebibytes() {
+    const CAPACITY: usize = 256 << 20;
+    let end = in_child(|| {
+        trim();
+        let first = Arena::with_capacity(CAPACITY);
+        let start = scribble(&first, 64 << 20);
+        drop(first);
+        let second = Arena::with_capacity(CAPACITY);
+        let resident = resident_in(start, CAPACITY);
+        assert!(
+            (4 << 20..=12 << 20).contains(&resident),
+            "kept {resident} bytes resident of 64 MiB written"
+        );
+        assert!(zeroed_reads_zero(&second, 64 << 20), "old bytes leaked");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn at_most_four_mappings_wait() {
+    let end = in_child(|| {
+        trim();
+        let arenas: Vec<Arena> = (0..6).map(|_| Arena::with_capacity(1 << 20)).collect();
+        for arena in &arenas {
+            scribble(arena, 100);
+        }
+        drop(arenas);
+        assert_eq!(trim(), 4);
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn stack_and_sync_arenas_recycle_too() {
+    const CAPACITY: usize = (3 << 20) + 8192;
+    let end = in_child(|| {
+        trim();
+        let mut stack = StackArena::with_capacity(CAPACITY);
+        let start = stack.scope(|scope| scope.alloc_slice_fill_copy(1 << 20, 0xCDu8).as_ptr());
+        drop(stack);
+        let stack = StackArena::with_capacity(CAPACITY);
+        assert!(zeroed_reads_zero(&stack, 1 << 20), "StackArena leaked");
+        assert_eq!(
+            stack.alloc(0u64) as *mut u64 as *const u8,
+            start.wrapping_add(1 << 20)
+        );
+        drop(stack);
+        let sync = SyncArena::with_capacity(CAPACITY);
+        assert!(zeroed_reads_zero(&sync, 2 << 20), "SyncArena leaked");
+        sync.alloc_slice_fill_copy(1 << 20, 0xEFu8);
+        drop(sync);
+        let sync = SyncArena::with_capacity(CAPACITY);
+        assert!(zeroed_reads_zero(&sync, 3 << 20), "SyncArena leaked");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// Without a fork, so Miri runs it too: whether or not the mapping is
+/// recycled (another test may take it), zeroed memory reads zero.
+#[test]
+fn arenas_made_one_after_another_always_zero_what_is_asked() {
+    const CAPACITY: usize = (5 << 20) + 3 * 4096;
+    for round in 0..4 {
+        let arena = Arena::with_capacity(CAPACITY);
+        assert!(zeroed_reads_zero(&arena, 64 << 10), "round {round}");
+        scribble(&arena, 128 << 10);
+        arena.alloc_slice_fill_copy(16, 0xFFu8);
+    }
+}
