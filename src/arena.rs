@@ -10,9 +10,10 @@ use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::builder::Builder;
+use crate::constructors::arena_constructors;
 use crate::error::Error;
 use crate::raw::RawCursor;
-use crate::region::{self, Region, RegionOptions, DEFAULT_CAPACITIES};
+use crate::region::{self, Region};
 use crate::surface::bump_surface;
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
@@ -66,72 +67,6 @@ pub struct Arena {
 unsafe impl Send for Arena {}
 
 impl Arena {
-    /// An arena reserving a large address range (4 GiB on 64-bit targets,
-    /// less where the OS refuses that much), which costs no memory until it
-    /// is used.
-    ///
-    /// # Panics
-    ///
-    /// When no mapping of any of the default sizes can be made.
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::new();
-    /// assert!(arena.capacity() >= 64 << 20);
-    /// ```
-    #[track_caller]
-    pub fn new() -> Arena {
-        match Arena::builder().build() {
-            Ok(arena) => arena,
-            Err(error) => panic!("Arena::new: cannot reserve address space: {error}"),
-        }
-    }
-
-    /// An arena of `bytes` capacity (rounded up to whole pages).
-    ///
-    /// # Panics
-    ///
-    /// When the mapping cannot be made; the message names the size and
-    /// the OS error.
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::with_capacity(10_000);
-    /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
-    /// ```
-    #[track_caller]
-    pub fn with_capacity(bytes: usize) -> Arena {
-        match Arena::try_with_capacity(bytes) {
-            Ok(arena) => arena,
-            Err(error) => panic!("Arena::with_capacity({bytes}): {error}"),
-        }
-    }
-
-    /// Like [`with_capacity`](Arena::with_capacity), but returns an error
-    /// when the mapping cannot be made.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
-    ///
-    /// ```
-    /// assert!(anon_arena::Arena::try_with_capacity(1 << 20).is_ok());
-    /// assert!(anon_arena::Arena::try_with_capacity(usize::MAX).is_err());
-    /// ```
-    pub fn try_with_capacity(bytes: usize) -> Result<Arena, Error> {
-        Arena::builder().capacity(bytes).build()
-    }
-
-    /// A [`Builder`] for an arena with region options (guard page, huge
-    /// pages, populate, `/dev/zero` backing).
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::builder().capacity(1 << 20).guard_pages(true).build()?;
-    /// assert_eq!(arena.capacity(), 1 << 20);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn builder() -> Builder<Arena> {
-        Builder::new()
-    }
-
     /// Wraps a fresh region.
     pub(crate) fn from_region((region, dirty): (Region, usize)) -> Arena {
         let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
@@ -246,13 +181,6 @@ impl Drop for Arena {
     }
 }
 
-impl Default for Arena {
-    /// [`Arena::new`].
-    fn default() -> Self {
-        Arena::new()
-    }
-}
-
 impl fmt::Debug for Arena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Arena")
@@ -275,56 +203,7 @@ impl AsRaw for &Arena {
 
 impl_allocator!(['a] &'a Arena);
 
-impl Builder<Arena> {
-    /// The arena's capacity in bytes, rounded up to whole pages. Without it
-    /// the builder reserves [`Arena::new`]'s default.
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::builder().capacity(5000).build()?;
-    /// assert_eq!(arena.capacity(), 8192);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn capacity(mut self, bytes: usize) -> Self {
-        self.size = Some(bytes);
-        self
-    }
-
-    /// Maps the region and makes the arena.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] when the kernel refuses the mapping (for the
-    /// default size: every default size), [`Error::LayoutOverflow`] for a
-    /// capacity that cannot be rounded to pages.
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::builder().build()?;
-    /// assert!(arena.capacity() > 0);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn build(self) -> Result<Arena, Error> {
-        map_region(&self).map(Arena::from_region)
-    }
-}
-
-/// Maps the region a builder asks for: its size, or else the first default
-/// size the OS grants. Reuses a dropped arena's mapping where it can (see
-/// [`Region::map_reusing`]); the `usize` is how many bytes from the start
-/// may hold old data, and every byte past them is zero.
-pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
-    if let Some(bytes) = builder.size {
-        return Region::map_reusing(&builder.options_with_len(bytes));
-    }
-    let mut last_error = Error::LayoutOverflow;
-    for &bytes in DEFAULT_CAPACITIES {
-        let options: RegionOptions = builder.options_with_len(bytes);
-        match Region::map_reusing(&options) {
-            Ok(region) => return Ok(region),
-            Err(error) => last_error = error,
-        }
-    }
-    Err(last_error)
-}
+arena_constructors!(Arena, "An arena");
 
 #[cfg(test)]
 mod tests {

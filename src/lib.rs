@@ -20,6 +20,7 @@ mod alloc_api;
 mod arena;
 mod asan;
 mod builder;
+mod constructors;
 mod error;
 pub mod math;
 mod pages;

@@ -14,8 +14,8 @@ use core::mem::size_of;
 use core::ptr::NonNull;
 use core::sync::atomic;
 
-use crate::arena::map_region;
 use crate::builder::Builder;
+use crate::constructors::map_region;
 use crate::error::Error;
 use crate::raw::AtomicCursor;
 use crate::region::Region;

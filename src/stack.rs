@@ -20,10 +20,12 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::alloc_api::{impl_allocator, AsRaw};
-use crate::arena::{map_region, Arena};
+use crate::arena::Arena;
 use crate::builder::Builder;
+use crate::constructors::arena_constructors;
 use crate::error::Error;
 use crate::raw::RawCursor;
+use crate::region::Region;
 use crate::surface::bump_surface;
 
 mod guard;
@@ -128,71 +130,12 @@ impl Mark {
 }
 
 impl StackArena {
-    /// A stack arena reserving a large address range (4 GiB on 64-bit
-    /// targets, less where the OS refuses that much), which costs no memory
-    /// until it is used.
-    ///
-    /// # Panics
-    ///
-    /// When no mapping of any of the default sizes can be made.
-    ///
-    /// ```
-    /// let arena = anon_arena::StackArena::new();
-    /// assert!(arena.capacity() >= 64 << 20);
-    /// ```
-    #[track_caller]
-    pub fn new() -> StackArena {
-        match StackArena::builder().build() {
-            Ok(arena) => arena,
-            Err(error) => panic!("StackArena::new: cannot reserve address space: {error}"),
+    /// Wraps a region that is zero past its first `dirty` bytes.
+    fn from_region(mapped: (Region, usize)) -> StackArena {
+        StackArena {
+            arena: Arena::from_region(mapped),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
-    }
-
-    /// A stack arena of `bytes` capacity (rounded up to whole pages).
-    ///
-    /// # Panics
-    ///
-    /// When the mapping cannot be made; the message names the size and the
-    /// OS error.
-    ///
-    /// ```
-    /// let arena = anon_arena::StackArena::with_capacity(10_000);
-    /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
-    /// ```
-    #[track_caller]
-    pub fn with_capacity(bytes: usize) -> StackArena {
-        match StackArena::try_with_capacity(bytes) {
-            Ok(arena) => arena,
-            Err(error) => panic!("StackArena::with_capacity({bytes}): {error}"),
-        }
-    }
-
-    /// Like [`with_capacity`](StackArena::with_capacity), but returns an
-    /// error when the mapping cannot be made.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
-    ///
-    /// ```
-    /// use anon_arena::StackArena;
-    /// assert!(StackArena::try_with_capacity(1 << 20).is_ok());
-    /// assert!(StackArena::try_with_capacity(usize::MAX).is_err());
-    /// ```
-    pub fn try_with_capacity(bytes: usize) -> Result<StackArena, Error> {
-        StackArena::builder().capacity(bytes).build()
-    }
-
-    /// A [`Builder`] for a stack arena with region options (guard page,
-    /// huge pages, populate, `/dev/zero` backing).
-    ///
-    /// ```
-    /// let arena = anon_arena::StackArena::builder().capacity(1 << 20).guard_pages(true).build()?;
-    /// assert_eq!(arena.capacity(), 1 << 20);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn builder() -> Builder<StackArena> {
-        Builder::new()
     }
 
     /// Frees every allocation at once, in O(1), and closes any scope whose
@@ -496,13 +439,6 @@ fn mark_refused(error: Error) -> ! {
 
 bump_surface!(StackArena, "anon_arena::StackArena::with_capacity(1 << 20)");
 
-impl Default for StackArena {
-    /// [`StackArena::new`].
-    fn default() -> Self {
-        StackArena::new()
-    }
-}
-
 impl fmt::Debug for StackArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StackArena")
@@ -525,41 +461,7 @@ impl AsRaw for &StackArena {
 
 impl_allocator!(['a] &'a StackArena);
 
-impl Builder<StackArena> {
-    /// The stack arena's capacity in bytes, rounded up to whole pages.
-    /// Without it the builder reserves [`StackArena::new`]'s default.
-    ///
-    /// ```
-    /// let arena = anon_arena::StackArena::builder().capacity(5000).build()?;
-    /// assert_eq!(arena.capacity(), 8192);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn capacity(mut self, bytes: usize) -> Self {
-        self.size = Some(bytes);
-        self
-    }
-
-    /// Maps the region and makes the stack arena.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] when the kernel refuses the mapping (for the
-    /// default size: every default size), [`Error::LayoutOverflow`] for a
-    /// capacity that cannot be rounded to pages.
-    ///
-    /// ```
-    /// let arena = anon_arena::StackArena::builder().build()?;
-    /// assert!(arena.capacity() > 0);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn build(self) -> Result<StackArena, Error> {
-        let region = map_region(&self)?;
-        Ok(StackArena {
-            arena: Arena::from_region(region),
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        })
-    }
-}
+arena_constructors!(StackArena, "A stack arena");
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,8 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
-use crate::arena::map_region;
 use crate::builder::Builder;
+use crate::constructors::arena_constructors;
 use crate::error::Error;
 use crate::raw::AtomicCursor;
 use crate::region::{self, Region};
@@ -67,52 +67,6 @@ pub struct SyncArena {
 // compare-and-swap (see the `Sync` impl of `AtomicCursor`).
 
 impl SyncArena {
-    /// An arena of `bytes` capacity (rounded up to whole pages).
-    ///
-    /// # Panics
-    ///
-    /// When the mapping cannot be made; the message names the size and the
-    /// OS error.
-    ///
-    /// ```
-    /// let arena = anon_arena::SyncArena::with_capacity(10_000);
-    /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
-    /// ```
-    #[track_caller]
-    pub fn with_capacity(bytes: usize) -> SyncArena {
-        match SyncArena::try_with_capacity(bytes) {
-            Ok(arena) => arena,
-            Err(error) => panic!("SyncArena::with_capacity({bytes}): {error}"),
-        }
-    }
-
-    /// Like [`with_capacity`](SyncArena::with_capacity), but returns an
-    /// error when the mapping cannot be made.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
-    ///
-    /// ```
-    /// assert!(anon_arena::SyncArena::try_with_capacity(1 << 20).is_ok());
-    /// assert!(anon_arena::SyncArena::try_with_capacity(usize::MAX).is_err());
-    /// ```
-    pub fn try_with_capacity(bytes: usize) -> Result<SyncArena, Error> {
-        SyncArena::builder().capacity(bytes).build()
-    }
-
-    /// A [`Builder`] for an arena with region options (guard page, huge
-    /// pages, populate, `/dev/zero` backing).
-    ///
-    /// ```
-    /// let arena = anon_arena::SyncArena::builder().capacity(1 << 20).populate(true).build()?;
-    /// assert_eq!(arena.capacity(), 1 << 20);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn builder() -> Builder<SyncArena> {
-        Builder::new()
-    }
-
     /// Wraps a region that is zero past its first `dirty` bytes.
     fn from_region((region, dirty): (Region, usize)) -> SyncArena {
         let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
@@ -247,37 +201,7 @@ impl AsRaw for &SyncArena {
 
 impl_allocator!(['a] &'a SyncArena);
 
-impl Builder<SyncArena> {
-    /// The arena's capacity in bytes, rounded up to whole pages. Without it
-    /// the builder reserves the same large default as `Arena::new`.
-    ///
-    /// ```
-    /// let arena = anon_arena::SyncArena::builder().capacity(5000).build()?;
-    /// assert_eq!(arena.capacity(), 8192);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn capacity(mut self, bytes: usize) -> Self {
-        self.size = Some(bytes);
-        self
-    }
-
-    /// Maps the region and makes the arena.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MapFailed`] when the kernel refuses the mapping (for the
-    /// default size: every default size), [`Error::LayoutOverflow`] for a
-    /// capacity that cannot be rounded to pages.
-    ///
-    /// ```
-    /// let arena = anon_arena::SyncArena::builder().build()?;
-    /// assert!(arena.capacity() > 0);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn build(self) -> Result<SyncArena, Error> {
-        map_region(&self).map(SyncArena::from_region)
-    }
-}
+arena_constructors!(SyncArena, "An arena");
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,156 @@
+//! The constructors every region-backed arena shares (`new`,
+//! `with_capacity`, `try_with_capacity`, `builder`, and the builder's
+//! `capacity` and `build`), written once and stamped onto each arena type.
+//!
+//! [`arena_constructors!`] needs one associated function on the type:
+//! `fn from_region((Region, usize)) -> Self`, which wraps a mapping whose
+//! bytes past the `usize` are zero (what [`map_region`] returns).
+#![forbid(unsafe_code)]
+
+use crate::builder::Builder;
+use crate::error::Error;
+use crate::region::{Region, RegionOptions, DEFAULT_CAPACITIES};
+
+/// Maps the region a builder asks for: its size, or else the first default
+/// size the OS grants. Reuses a dropped arena's mapping where it can (see
+/// [`Region::map_reusing`]); the `usize` is how many bytes from the start
+/// may hold old data, and every byte past them is zero.
+pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
+    if let Some(bytes) = builder.size {
+        return Region::map_reusing(&builder.options_with_len(bytes));
+    }
+    let mut last_error = Error::LayoutOverflow;
+    for &bytes in DEFAULT_CAPACITIES {
+        let options: RegionOptions = builder.options_with_len(bytes);
+        match Region::map_reusing(&options) {
+            Ok(mapped) => return Ok(mapped),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
+}
+
+/// Writes the constructors of `$ty`; `$what` names it in the docs ("An
+/// arena", "A stack arena").
+macro_rules! arena_constructors {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            #[doc = concat!($what, " reserving a large address range (4 GiB on 64-bit")]
+            /// targets, less where the OS refuses that much), which costs no
+            /// memory until it is used.
+            ///
+            /// # Panics
+            ///
+            /// When no mapping of any of the default sizes can be made.
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::new();")]
+            /// assert!(arena.capacity() >= 64 << 20);
+            /// ```
+            #[track_caller]
+            pub fn new() -> $ty {
+                match $ty::builder().build() {
+                    Ok(arena) => arena,
+                    Err(error) => panic!(
+                        concat!(stringify!($ty), "::new: cannot reserve address space: {}"),
+                        error
+                    ),
+                }
+            }
+
+            #[doc = concat!($what, " of `bytes` capacity (rounded up to whole pages).")]
+            ///
+            /// # Panics
+            ///
+            /// When the mapping cannot be made; the message names the size
+            /// and the OS error.
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::with_capacity(10_000);")]
+            /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
+            /// ```
+            #[track_caller]
+            pub fn with_capacity(bytes: usize) -> $ty {
+                match $ty::try_with_capacity(bytes) {
+                    Ok(arena) => arena,
+                    Err(error) => panic!(
+                        concat!(stringify!($ty), "::with_capacity({}): {}"),
+                        bytes, error
+                    ),
+                }
+            }
+
+            #[doc = concat!("Like [`with_capacity`](", stringify!($ty), "::with_capacity), but")]
+            /// returns an error when the mapping cannot be made.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::MapFailed`] or [`Error::LayoutOverflow`].
+            ///
+            /// ```
+            #[doc = concat!("use anon_arena::", stringify!($ty), ";")]
+            #[doc = concat!("assert!(", stringify!($ty), "::try_with_capacity(1 << 20).is_ok());")]
+            #[doc = concat!("assert!(", stringify!($ty), "::try_with_capacity(usize::MAX).is_err());")]
+            /// ```
+            pub fn try_with_capacity(bytes: usize) -> Result<$ty, Error> {
+                $ty::builder().capacity(bytes).build()
+            }
+
+            /// A [`Builder`] with region options (guard page, huge pages,
+            /// populate, `/dev/zero` backing, recycling).
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]
+            ///     .capacity(1 << 20)
+            ///     .guard_pages(true)
+            ///     .build()?;
+            /// assert_eq!(arena.capacity(), 1 << 20);
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn builder() -> Builder<$ty> {
+                Builder::new()
+            }
+        }
+
+        impl Default for $ty {
+            #[doc = concat!("[`", stringify!($ty), "::new`].")]
+            fn default() -> Self {
+                $ty::new()
+            }
+        }
+
+        impl Builder<$ty> {
+            /// The capacity in bytes, rounded up to whole pages. Without it
+            #[doc = concat!("the builder reserves [`", stringify!($ty), "::new`]'s default.")]
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder().capacity(5000).build()?;")]
+            /// assert_eq!(arena.capacity(), 8192);
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn capacity(mut self, bytes: usize) -> Self {
+                self.size = Some(bytes);
+                self
+            }
+
+            #[doc = concat!("Maps the region (or takes a parked one) and makes the `", stringify!($ty), "`.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::MapFailed`] when the kernel refuses the mapping (for
+            /// the default size: every default size),
+            /// [`Error::LayoutOverflow`] for a capacity that cannot be
+            /// rounded to pages.
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder().build()?;")]
+            /// assert!(arena.capacity() > 0);
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn build(self) -> Result<$ty, Error> {
+                $crate::constructors::map_region(&self).map($ty::from_region)
+            }
+        }
+    };
+}
+pub(crate) use arena_constructors;
