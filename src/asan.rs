@@ -10,22 +10,37 @@
 //! `deallocate` poison the block again. Any access to poisoned bytes is
 //! then reported as `use-after-poison`, with both stacks.
 //!
-//! Without `cfg(asan)` every function here is an empty `#[inline(always)]`
-//! body and [`Shadow`] is a zero-sized type: the allocators compile to
-//! exactly the code they have without this module.
+//! Covered: `Arena` and `StackArena` (through `RawCursor`'s [`Shadow`]),
+//! `Pool` (the same [`Shadow`] over its never-used slots; a freed slot is
+//! poisoned whole, its free-list link word unpoisoned only for the moment
+//! it is written; a slot is unpoisoned whole when handed out, before its
+//! link is read, as the raw pool does not know the value's size), and
+//! `SyncArena`
+//! (its atomic cursor's [`AtomicShadow`]; a `LocalArena` lease is poisoned
+//! whole when claimed, and its cursor only unpoisons the blocks it bumps
+//! out, so the unused tail stays poisoned, even after the handle moves
+//! on). Not covered: `SharedArena`, whose blocks other processes allocate
+//! and whose poisoning this process's shadow could not follow.
 //!
-//! Poisoning is lazy: a cursor's [`Shadow`] poisons its free space a chunk
-//! at a time, ahead of the cursor, because poisoning costs one shadow byte
-//! per 8 bytes and arenas reserve gigabytes they never touch. For the same
+//! Without `cfg(asan)` every function here is an empty `#[inline(always)]`
+//! body and [`Shadow`] and [`AtomicShadow`] are zero-sized types: the
+//! allocators compile to exactly the code they have without this module.
+//!
+//! Poisoning is lazy: a cursor's [`Shadow`] or [`AtomicShadow`] poisons its
+//! free space a chunk at a time, ahead of the cursor, because poisoning
+//! costs one shadow byte per 8 bytes and arenas and pools reserve
+//! gigabytes they never touch. For the same
 //! reason the poisoned part, not the whole mapping, is unpoisoned before
 //! the region is unmapped (`munmap` through rustix is a raw syscall that
 //! ASan's interceptors never see, and a later mapping at the same address
 //! would otherwise inherit the poison).
 //!
 //! `unsafe` is allowed here for the two `extern "C"` calls into the ASan
-//! runtime. They change only ASan's shadow memory, outside anything Rust
-//! code can reference, so they cannot cause undefined behaviour: a wrong
-//! range only makes ASan report, or miss, an access.
+//! runtime, and for the pointer arithmetic that finds the frontier inside
+//! the memory a shadow was made for. The calls change only ASan's shadow
+//! memory, outside anything Rust code can reference, so they cannot cause
+//! undefined behaviour: a wrong range only makes ASan report, or miss, an
+//! access.
 #![allow(unsafe_code)]
 
 use core::ptr::NonNull;

@@ -24,10 +24,11 @@
 //! With `cfg(asan)` a slot that is not handed out is poisoned: never-used
 //! slots a chunk at a time ahead of the bump pointer (the same lazy
 //! [`asan::Shadow`] as a bump cursor's), a freed slot whole as it is freed.
-//! The list link is written and read with its word unpoisoned just for the
-//! access, so a stale `PoolBox` pointer is reported even on the link word.
-//! A slot is unpoisoned whole when handed out, rounding tail included:
-//! the pool does not know the size of the value its caller puts there.
+//! The list link is written with its word unpoisoned just for the write,
+//! and read only once its slot is handed out again (unpoisoned), so a stale
+//! `PoolBox` pointer is reported even on the link word. A slot is
+//! unpoisoned whole when handed out, rounding tail included: the pool does
+//! not know the size of the value its caller puts there.
 
 use core::cell::Cell;
 use core::ptr::{self, NonNull};

@@ -229,6 +229,9 @@ fn a_lease_tail_left_behind_stays_poisoned() {
     }));
 }
 
+/// A false report here means one thread poisoned a block another had just
+/// been handed. The race is probabilistic: publishing the frontier before
+/// poisoning it (the bug this guards against) fails about two runs in three.
 #[test]
 fn threads_racing_on_a_sync_arena_are_not_reported() {
     let (end, report) = child_report(|| {
