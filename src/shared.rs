@@ -250,8 +250,9 @@ impl SharedArena {
         let data = unsafe { base.add(HEADER) };
         // SAFETY: the bytes after the header are fresh (zero), 8-aligned, a
         // multiple of 8 long, owned by the arena, and reached only through
-        // the cursor.
-        let cursor = unsafe { AtomicCursor::new(data, len) };
+        // the cursor. Unpoisoned: other processes allocate here too, and
+        // ASan's shadow is per process.
+        let cursor = unsafe { AtomicCursor::new_unpoisoned(data, len) };
         let slot = base.cast::<AtomicCursor>();
         // SAFETY: the header is inside the mapping, page-aligned (so aligned
         // for the cursor), large enough (checked above), and unused.

@@ -236,7 +236,7 @@ impl<'a> LocalArena<'a> {
         // are never claimed again before a reset. No reference to the old
         // cursor is alive: `lease()` borrows end before we get here.
         unsafe {
-            *self.lease.get() = RawCursor::with_dirty_prefix(lease.start, lease.len, lease.dirty);
+            *self.lease.get() = RawCursor::over_lease(lease.start, lease.len, lease.dirty);
         }
         self.debug_assert_invariants();
         Some(())

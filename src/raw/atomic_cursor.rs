@@ -17,11 +17,19 @@
 //!
 //! Pointers are always `start.add(offset)`: every block carries the
 //! provenance of the mapping the cursor was made over.
+//!
+//! With `cfg(asan)` the cursor tells AddressSanitizer what is live through
+//! an [`asan::AtomicShadow`]: free space ahead of the offset is poisoned a
+//! chunk at a time, a block is unpoisoned by the thread that claimed it,
+//! and a freed block is poisoned by its owner before the rewind that gives
+//! it back (the shadow's docs say why no thread can poison a block another
+//! was just handed).
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
@@ -67,6 +75,9 @@ pub(crate) struct AtomicCursor {
     /// *before* the rewind that frees the bytes, so whoever allocates them
     /// (synchronising with that rewind) sees the raised mark.
     high_water: AtomicUsize,
+    /// What ASan is told is live (zero-sized unless `cfg(asan)`); last, so
+    /// the other fields keep their offsets.
+    shadow: asan::AtomicShadow,
 }
 
 // SAFETY: the cursor refers only to memory its creator promised to keep
@@ -76,7 +87,8 @@ unsafe impl Send for AtomicCursor {}
 // SAFETY: `&self` methods read the immutable `start`/`capacity` or work on
 // `offset`/`high_water` with atomic operations; each byte is claimed by one
 // successful compare-and-swap only, and a rewind releases bytes with a
-// release store that their next claimer acquires.
+// release store that their next claimer acquires. The ASan shadow's state
+// is one atomic frontier (see `asan::AtomicShadow` for its protocol).
 unsafe impl Sync for AtomicCursor {}
 
 impl AtomicCursor {
@@ -103,11 +115,40 @@ impl AtomicCursor {
     ///   `start + dirty` on need to be zero.
     /// * `dirty <= len`.
     pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        let shadow = asan::AtomicShadow::new(start);
+        // SAFETY: the caller's contract.
+        unsafe { AtomicCursor::with_shadow(start, len, dirty, shadow) }
+    }
+
+    /// A cursor like [`new`](Self::new)'s that never tells ASan anything,
+    /// for memory other processes allocate from too (`SharedArena`): ASan's
+    /// shadow is per process, so this process would see their blocks as
+    /// poisoned.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`new`](Self::new).
+    pub(crate) unsafe fn new_unpoisoned(start: NonNull<u8>, len: usize) -> Self {
+        // SAFETY: the caller's contract, with no dirty prefix.
+        unsafe { AtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
+    }
+
+    /// # Safety
+    ///
+    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix); `shadow`
+    ///   starts at `start`.
+    unsafe fn with_shadow(
+        start: NonNull<u8>,
+        len: usize,
+        dirty: usize,
+        shadow: asan::AtomicShadow,
+    ) -> Self {
         let cursor = AtomicCursor {
             start,
             capacity: len,
             offset: AtomicUsize::new(0),
             high_water: AtomicUsize::new(dirty),
+            shadow,
         };
         cursor.debug_assert_invariants();
         cursor
@@ -138,10 +179,15 @@ impl AtomicCursor {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                // SAFETY: `offset + size <= capacity`, so the block lies in
-                // the memory, and the CAS gave `offset..offset + size` to us
-                // alone.
-                Ok(_) => return Some(unsafe { self.start.add(offset) }),
+                Ok(_) => {
+                    // SAFETY: `offset + size <= capacity`, so the block lies
+                    // in the memory, and the CAS gave `offset..offset + size`
+                    // to us alone.
+                    let block = unsafe { self.start.add(offset) };
+                    self.shadow
+                        .handed_out(block, layout.size(), offset + size, self.capacity);
+                    return Some(block);
+                }
                 Err(current) => offset = current,
             }
         }
@@ -167,10 +213,16 @@ impl AtomicCursor {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                // SAFETY: `bump_up` keeps `base + offset <= bump.start <=
-                // bump.new_pos <= end`, so the block lies in the memory, and
-                // the CAS gave it to us alone.
-                Ok(_) => return Some(unsafe { self.start.add(bump.start - base) }),
+                Ok(_) => {
+                    // SAFETY: `bump_up` keeps `base + offset <= bump.start <=
+                    // bump.new_pos <= end`, so the block lies in the memory,
+                    // and the CAS gave it to us alone.
+                    let block = unsafe { self.start.add(bump.start - base) };
+                    let end = bump.new_pos - base;
+                    self.shadow
+                        .handed_out(block, layout.size(), end, self.capacity);
+                    return Some(block);
+                }
                 Err(current) => offset = current,
             }
         }
@@ -210,6 +262,9 @@ impl AtomicCursor {
                     // SAFETY: `offset + len <= capacity`, and the CAS gave
                     // `offset..offset + len` to us alone.
                     let start = unsafe { self.start.add(offset) };
+                    // The lease stays poisoned: its cursor unpoisons each
+                    // block it bumps out.
+                    self.shadow.claimed(offset + len, self.capacity);
                     return Some(Lease { start, len, dirty });
                 }
                 Err(current) => offset = current,
@@ -319,6 +374,8 @@ impl AtomicCursor {
         // Cannot overflow: the block of `size` bytes, rounded, fit in the
         // memory after `offset`.
         let end = offset + rounded;
+        // Before the rewind: once it succeeds, the bytes are someone else's.
+        self.shadow.given_back(block, size);
         // SAFETY: the block is dead; if the offset is still its end, no live
         // block lies in `offset..end`, and `offset` is 8-aligned.
         unsafe { self.rewind(end, offset) }
@@ -354,6 +411,8 @@ impl AtomicCursor {
                     .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
+                self.shadow
+                    .handed_out(block, new.size(), new_end, self.capacity);
                 if zeroed {
                     // SAFETY: the bytes past `old.size()` now belong to the
                     // caller's block.
@@ -371,6 +430,8 @@ impl AtomicCursor {
         // is fresh and at least as large, and fresh blocks never overlap
         // live ones.
         unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
+        // Dead now, though its space only comes back at the next reset.
+        self.shadow.given_back(block, old.size());
         Some(moved)
     }
 
@@ -392,12 +453,17 @@ impl AtomicCursor {
             let moved = self.alloc(new)?;
             // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
             unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
+            self.shadow.given_back(block, old.size());
             return Some(moved);
         }
         if let Some(offset) = self.offset_of(block) {
             // Cannot overflow: the old block, rounded, fit in the memory.
             let old_end = offset + math::round_to_min_align(old.size())?;
             let new_end = offset + math::round_to_min_align(new.size())?;
+            // Before the rewind, as in `give_back`.
+            // SAFETY: `new.size() <= old.size()`: inside the caller's block.
+            let tail = unsafe { block.add(new.size()) };
+            self.shadow.given_back(tail, old.size() - new.size());
             // SAFETY: `new_end <= old_end`, 8-aligned, and the caller gives
             // up the tail past `new.size()`; if the offset is still
             // `old_end`, no other live block lies in the tail.
@@ -410,6 +476,7 @@ impl AtomicCursor {
     /// the high-water mark remembers how far memory was written.
     pub(crate) fn reset(&mut self) {
         let offset = *self.offset.get_mut();
+        self.shadow.given_back(self.start, offset);
         let high_water = self.high_water.get_mut();
         *high_water = (*high_water).max(offset);
         *self.offset.get_mut() = 0;

@@ -64,8 +64,8 @@ impl RawCursor {
     }
 
     /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a `SyncArena` lease over memory used before a reset):
-    /// `alloc_zeroed` zeroes what it hands out from them.
+    /// hold old data (a recycled mapping), which `alloc_zeroed` zeroes as
+    /// it hands them out.
     ///
     /// # Safety
     ///
@@ -73,6 +73,37 @@ impl RawCursor {
     ///   `start + dirty` on need to be zero.
     /// * `dirty <= len`.
     pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        // SAFETY: the caller's contract.
+        unsafe { RawCursor::with_shadow(start, len, dirty, asan::Shadow::new(start)) }
+    }
+
+    /// A cursor over a `SyncArena` lease: `len` bytes at `start` whose
+    /// first `dirty` bytes may hold old data (memory used before a reset),
+    /// which `alloc_zeroed` zeroes as it hands them out. The arena's
+    /// shadow poisoned the whole lease when it was claimed and unpoisons it
+    /// before unmapping, so this cursor's shadow only unpoisons the blocks
+    /// it hands out and poisons the ones given back.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`new`](Self::new), except that only the bytes from
+    ///   `start + dirty` on need to be zero.
+    /// * `dirty <= len`.
+    pub(crate) unsafe fn over_lease(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        let shadow = asan::Shadow::over_poisoned(start, len);
+        // SAFETY: the caller's contract.
+        unsafe { RawCursor::with_shadow(start, len, dirty, shadow) }
+    }
+
+    /// # Safety
+    ///
+    /// * As for [`over_lease`](Self::over_lease); `shadow` starts at `start`.
+    unsafe fn with_shadow(
+        start: NonNull<u8>,
+        len: usize,
+        dirty: usize,
+        shadow: asan::Shadow,
+    ) -> Self {
         // SAFETY: the caller guarantees `start + len` stays in the
         // allocation, and `dirty <= len`.
         let (end, high_water) = unsafe { (start.add(len), start.add(dirty)) };
@@ -89,7 +120,7 @@ impl RawCursor {
             pos: Cell::new(start),
             end,
             high_water: Cell::new(high_water),
-            shadow: asan::Shadow::new(start),
+            shadow,
         };
         cursor.debug_assert_invariants();
         cursor

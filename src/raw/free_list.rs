@@ -20,9 +20,23 @@
 //! are used), and check every free against it: a pointer that is not a slot
 //! of this pool, or a slot freed twice, panics with the slot's address.
 //! Release builds have neither the bitmap nor the checks.
+//!
+//! With `cfg(asan)` a slot that is not handed out is poisoned: never-used
+//! slots a chunk at a time ahead of the bump pointer (the same lazy
+//! [`asan::Shadow`] as a bump cursor's), a freed slot whole as it is freed.
+//! The list link is written with its word unpoisoned just for the write,
+//! and read only once its slot is handed out again (unpoisoned), so a stale
+//! `PoolBox` pointer is reported even on the link word. A slot is
+//! unpoisoned whole when handed out, rounding tail included: the pool does
+//! not know the size of the value its caller puts there.
 
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
+
+use crate::asan;
+
+/// Bytes of a listed slot that hold the link to the next one.
+const LINK: usize = core::mem::size_of::<Option<NonNull<u8>>>();
 
 /// A fixed-size slot allocator over memory it does not own.
 ///
@@ -64,6 +78,9 @@ pub(crate) struct RawPool {
     /// One bit per slot, set while the slot is live.
     #[cfg(debug_assertions)]
     live_bits: NonNull<u64>,
+    /// What ASan is told is live (zero-sized unless `cfg(asan)`): the
+    /// slots `start..end` that are not, poisoned, and unpoisoned on drop.
+    shadow: asan::Shadow,
 }
 
 impl RawPool {
@@ -112,6 +129,7 @@ impl RawPool {
             // `start` and `slot_size` are.
             #[cfg(debug_assertions)]
             live_bits: end.cast::<u64>(),
+            shadow: asan::Shadow::new(start),
         };
         pool.debug_assert_invariants();
         pool
@@ -132,6 +150,7 @@ impl RawPool {
             unlisted: Cell::new(0),
             #[cfg(debug_assertions)]
             live_bits: NonNull::dangling(),
+            shadow: asan::Shadow::new(NonNull::dangling()),
         }
     }
 
@@ -140,6 +159,7 @@ impl RawPool {
     #[inline(always)]
     pub(crate) fn alloc(&self) -> Option<NonNull<u8>> {
         if let Some(slot) = self.last_freed.take() {
+            self.shadow.handed_out(slot, self.slot_size, self.end);
             // Stays unlisted: no counter changes.
             self.debug_mark(slot, true);
             self.debug_assert_invariants();
@@ -152,6 +172,8 @@ impl RawPool {
     #[inline(always)]
     fn alloc_listed(&self) -> Option<NonNull<u8>> {
         if let Some(slot) = self.free.get() {
+            // Before the link is read: the slot is the caller's from here.
+            self.shadow.handed_out(slot, self.slot_size, self.end);
             // SAFETY: a listed slot lies inside the memory, is 8-aligned and
             // at least 8 bytes, and its first word holds the next listed
             // slot, written by `push_listed`.
@@ -175,6 +197,7 @@ impl RawPool {
         // SAFETY: `slot < end` and `end - slot` is a whole number of slots,
         // so `slot + slot_size <= end` stays inside the memory.
         self.fresh.set(unsafe { slot.add(self.slot_size) });
+        self.shadow.handed_out(slot, self.slot_size, self.end);
         self.unlisted.set(self.unlisted.get() + 1);
         self.debug_mark(slot, true);
         self.debug_assert_invariants();
@@ -215,6 +238,7 @@ impl RawPool {
         let slot = self.start.with_addr(slot.addr());
         self.debug_check_free(slot);
         self.debug_mark(slot, false);
+        self.shadow.given_back(slot, self.slot_size);
         if let Some(older) = self.last_freed.replace(Some(slot)) {
             // SAFETY: `older` was freed before (a slot of this pool, not
             // live, inside the memory, 8-aligned and at least 8 bytes), so
@@ -232,9 +256,13 @@ impl RawPool {
     ///   `last_freed`.
     #[inline(always)]
     unsafe fn push_listed(&self, slot: NonNull<u8>) {
+        // The slot is poisoned since its free; open the link word for the
+        // write only.
+        asan::unpoison(slot, LINK);
         // SAFETY: the caller's duties: the slot is ours and dead, so its
         // first word may hold the link.
         unsafe { slot.cast::<Option<NonNull<u8>>>().write(self.free.get()) };
+        asan::poison(slot, LINK);
         self.free.set(Some(slot));
         self.unlisted.set(self.unlisted.get() - 1);
     }
