@@ -92,27 +92,17 @@ unsafe impl Send for AtomicCursor {}
 unsafe impl Sync for AtomicCursor {}
 
 impl AtomicCursor {
-    /// A cursor over `len` bytes at `start`.
-    ///
-    /// # Safety
-    ///
-    /// * `start..start + len` is readable and writable memory, all zero,
-    ///   that stays valid and is accessed only through this cursor for as
-    ///   long as the cursor or any block it hands out is in use.
-    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
-    pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
-        // SAFETY: the caller's contract, with no dirty prefix.
-        unsafe { AtomicCursor::with_dirty_prefix(start, len, 0) }
-    }
-
     /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a recycled mapping): `alloc_zeroed` zeroes what it
-    /// hands out from them.
+    /// hold old data (a recycled mapping; 0 for a new one): `alloc_zeroed`
+    /// zeroes what it hands out from them.
     ///
     /// # Safety
     ///
-    /// * As for [`new`](Self::new), except that only the bytes from
-    ///   `start + dirty` on need to be zero.
+    /// * `start..start + len` is readable and writable memory, zero from
+    ///   `start + dirty` on, that stays valid and is accessed only through
+    ///   this cursor for as long as the cursor or any block it hands out is
+    ///   in use.
+    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
     /// * `dirty <= len`.
     pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
         let shadow = asan::AtomicShadow::new(start);
@@ -120,14 +110,16 @@ impl AtomicCursor {
         unsafe { AtomicCursor::with_shadow(start, len, dirty, shadow) }
     }
 
-    /// A cursor like [`new`](Self::new)'s that never tells ASan anything,
+    /// A cursor like [`with_dirty_prefix`](Self::with_dirty_prefix)'s over
+    /// all-zero memory, that never tells ASan anything,
     /// for memory other processes allocate from too (`SharedArena`): ASan's
     /// shadow is per process, so this process would see their blocks as
     /// poisoned.
     ///
     /// # Safety
     ///
-    /// * As for [`new`](Self::new).
+    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix) with no
+    ///   dirty prefix: all `len` bytes are zero.
     pub(crate) unsafe fn new_unpoisoned(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller's contract, with no dirty prefix.
         unsafe { AtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
@@ -567,7 +559,7 @@ mod tests {
         let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
         // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
         // fixture, and only the cursor touches it.
-        let cursor = unsafe { AtomicCursor::new(memory.cast::<u8>(), words * 8) };
+        let cursor = unsafe { AtomicCursor::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
         Fixture { memory, cursor }
     }
 
