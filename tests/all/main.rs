@@ -16,4 +16,3 @@ mod stack;
 mod stack_props;
 mod sync;
 mod sync_local;
-mod sync_local_props;
