@@ -88,6 +88,48 @@ fn empty_and_tiny_programs_pass() {
     }
 }
 
+/// The committed fuzz seeds (`fuzz/corpus/TARGET/`) pass as they do under
+/// `ci/fuzz.sh`: a change to the model or the allocators that one of them
+/// trips shows up in `cargo test` already.
+#[test]
+#[cfg_attr(miri, ignore = "reads files, which Miri's isolation forbids")]
+fn committed_seeds_pass() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let Ok(targets) = std::fs::read_dir(&root) else {
+        return; // no committed corpus: nothing to replay
+    };
+    let mut replayed = 0;
+    for target in targets {
+        let target = target.unwrap().path();
+        let name = target.file_name().unwrap().to_str().unwrap().to_owned();
+        for seed in std::fs::read_dir(&target).unwrap() {
+            let seed = seed.unwrap().path();
+            let bytes = std::fs::read(&seed).unwrap();
+            let result = match name.as_str() {
+                "allocator_api" => match bytes.split_first() {
+                    Some((which, program)) => match which % 3 {
+                        0 => api::run_bytes::<Arena>(program),
+                        1 => api::run_bytes::<anon_arena::SyncArena>(program),
+                        _ => api::run_bytes::<anon_arena::StackArena>(program),
+                    },
+                    None => Ok(()),
+                },
+                "arena_ops" => arena_ops::run_bytes(&bytes),
+                "stack_ops" => stack_ops::run_bytes(&bytes),
+                "pool_ops" => pool_ops::run_bytes(&bytes),
+                "sync_ops" => sync_ops::run_bytes(&bytes),
+                "math" => math::run_bytes(&bytes),
+                other => panic!("fuzz/corpus/{other}: no such target"),
+            };
+            if let Err(failure) = result {
+                panic!("{}: {failure}", seed.display());
+            }
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "{} holds no seeds", root.display());
+}
+
 /// Every stack operation on a path where it does something: nested scopes,
 /// accepted and refused marks, a straddled mark, pops and resizes.
 #[test]
