@@ -273,8 +273,8 @@ fn pool_program_exercises_every_operation() {
 /// Handles and the arena interleaved: leases renewed and left behind, a
 /// handle dropped, a block too big for any lease, trait calls on the arena
 /// and on handles (grown in and out of place, shrunk, freed; a dropped
-/// handle's blocks left alone), then a reset and a release with handles
-/// open.
+/// handle's block freed through another), then a reset and a release with
+/// handles open.
 #[test]
 fn sync_program_exercises_every_operation() {
     use anon_arena_model::api::ApiOp;
@@ -347,6 +347,10 @@ fn sync_program_exercises_every_operation() {
             op: ApiOp::Deallocate { which: Which(0) },
         },
         Drop { which: Which(1) },
+        Trait {
+            on: 1,
+            op: ApiOp::DeallocateNewest, // the dropped handle's block
+        },
         grow(1, 0, 8),
         reset(false),
         Open,

@@ -158,6 +158,14 @@ impl Checker {
         self.live[index].owner = owner;
     }
 
+    /// Hands every live block tagged `from` to `to` (an allocator taking
+    /// over the blocks of one that is gone).
+    pub fn retag(&mut self, from: u32, to: u32) {
+        for block in self.live.iter_mut().filter(|b| b.owner == from) {
+            block.owner = to;
+        }
+    }
+
     /// The index of the `which`-th (modulo their number) live block
     /// tagged `owner`, oldest first; `None` when it has none.
     pub fn pick(&self, owner: u32, which: Which) -> Option<usize> {

@@ -10,7 +10,9 @@
 //! neither the lease nor the arena has room; after a reset the next block
 //! at the start. Trait calls on the arena itself follow the exact
 //! [`CursorModel`] from wherever its shared cursor stands; trait calls on
-//! a handle shrink in place when the address allows.
+//! a handle shrink in place when the address allows. A dropped handle's
+//! blocks are then freed and resized through another handle or the arena
+//! (outside every live lease, they are the shared cursor's).
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -53,7 +55,8 @@ pub enum SyncOp {
     },
     /// `local()`: a new handle.
     Open,
-    /// Drops a handle (its blocks stay, but no trait call reaches them).
+    /// Drops a handle: its blocks stay, and pass to another open handle
+    /// (or to the arena) for trait calls.
     Drop {
         /// Which handle.
         which: Which,
@@ -161,8 +164,7 @@ fn run_epoch(
     ops: &[SyncOp],
     next: &mut usize,
 ) -> Result<Option<bool>, Failure> {
-    // Each handle with its owner tag, never reused, so the blocks of a
-    // dropped handle are never picked again.
+    // Each handle with its owner tag (never reused).
     let mut handles: Vec<(u32, LocalArena<'_>)> = Vec::new();
     let mut next_tag = ARENA + 1;
     while let Some(op) = ops.get(*next) {
@@ -192,7 +194,13 @@ fn run_epoch(
             SyncOp::Open => {}
             SyncOp::Drop { which } => {
                 if let Some(index) = which.of(handles.len()) {
-                    drop(handles.swap_remove(index));
+                    let (tag, local) = handles.swap_remove(index);
+                    drop(local);
+                    // Its blocks lie outside every live lease, so they are
+                    // the shared cursor's: another handle (or, with none
+                    // left, the arena) frees and resizes them from now on.
+                    let heir = handles.first().map_or(ARENA, |&(heir, _)| heir);
+                    checker.retag(tag, heir);
                 }
             }
             SyncOp::Alloc {
