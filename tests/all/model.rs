@@ -88,6 +88,48 @@ fn empty_and_tiny_programs_pass() {
     }
 }
 
+/// The committed fuzz seeds (`fuzz/corpus/TARGET/`) pass as they do under
+/// `ci/fuzz.sh`: a change to the model or the allocators that one of them
+/// trips shows up in `cargo test` already.
+#[test]
+#[cfg_attr(miri, ignore = "reads files, which Miri's isolation forbids")]
+fn committed_seeds_pass() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let Ok(targets) = std::fs::read_dir(&root) else {
+        return; // no committed corpus: nothing to replay
+    };
+    let mut replayed = 0;
+    for target in targets {
+        let target = target.unwrap().path();
+        let name = target.file_name().unwrap().to_str().unwrap().to_owned();
+        for seed in std::fs::read_dir(&target).unwrap() {
+            let seed = seed.unwrap().path();
+            let bytes = std::fs::read(&seed).unwrap();
+            let result = match name.as_str() {
+                "allocator_api" => match bytes.split_first() {
+                    Some((which, program)) => match which % 3 {
+                        0 => api::run_bytes::<Arena>(program),
+                        1 => api::run_bytes::<anon_arena::SyncArena>(program),
+                        _ => api::run_bytes::<anon_arena::StackArena>(program),
+                    },
+                    None => Ok(()),
+                },
+                "arena_ops" => arena_ops::run_bytes(&bytes),
+                "stack_ops" => stack_ops::run_bytes(&bytes),
+                "pool_ops" => pool_ops::run_bytes(&bytes),
+                "sync_ops" => sync_ops::run_bytes(&bytes),
+                "math" => math::run_bytes(&bytes),
+                other => panic!("fuzz/corpus/{other}: no such target"),
+            };
+            if let Err(failure) = result {
+                panic!("{}: {failure}", seed.display());
+            }
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "{} holds no seeds", root.display());
+}
+
 /// Every stack operation on a path where it does something: nested scopes,
 /// accepted and refused marks, a straddled mark, pops and resizes.
 #[test]
@@ -229,10 +271,13 @@ fn pool_program_exercises_every_operation() {
 }
 
 /// Handles and the arena interleaved: leases renewed and left behind, a
-/// handle dropped, a block too big for any lease, then a reset and a
-/// release with handles open.
+/// handle dropped, a block too big for any lease, trait calls on the arena
+/// and on handles (grown in and out of place, shrunk, freed; a dropped
+/// handle's block freed through another), then a reset and a release with
+/// handles open.
 #[test]
 fn sync_program_exercises_every_operation() {
+    use anon_arena_model::api::ApiOp;
     use anon_arena_model::input::{Align, Size, Which};
     use sync_ops::SyncOp::*;
     let alloc = |on, kind, len| Alloc {
@@ -242,20 +287,79 @@ fn sync_program_exercises_every_operation() {
         align: Align(16),
         fill: 0x3C,
     };
+    let allocate = |on, size, zeroed| Trait {
+        on,
+        op: ApiOp::Allocate {
+            size: Size(size),
+            align: Align(8),
+            zeroed,
+        },
+    };
+    let grow = |on, which, extra| Trait {
+        on,
+        op: ApiOp::Grow {
+            which: Which(which),
+            extra: Size(extra),
+            align: Align(8),
+            zeroed: true,
+        },
+    };
+    let shrink = |on, which, less, align| Trait {
+        on,
+        op: ApiOp::Shrink {
+            which: Which(which),
+            less: Size(less),
+            align: Align(align),
+        },
+    };
+    let reset = |release| Trait {
+        on: 0,
+        op: ApiOp::Reset { release },
+    };
     let mut program = vec![Open, Open, alloc(1, 0, 24), alloc(2, 1, 5), alloc(0, 2, 7)];
     // Enough through one handle to renew its lease a few times.
-    program.extend((0..40).map(|_| alloc(1, 3, 100)));
+    program.extend((0..12).map(|_| alloc(1, 3, 100)));
     program.extend([
         alloc(2, 4, 3),
         Drop { which: Which(0) },
         alloc(1, 5, 0),
         alloc(1, 1, 20_000), // beyond any lease: straight from the arena
-        Reset { release: false },
+        reset(false),
+        Open,
+        Open,
+        allocate(0, 40, false),
+        grow(0, 0, 24), // the arena's newest: in place
+        allocate(1, 24, true),
+        allocate(1, 8, false),
+        grow(1, 0, 16),          // not the lease's newest: moves within it
+        grow(1, 1, 20_000),      // past any lease: moves to the arena
+        shrink(1, 1, 19_000, 8), // the arena's newest: gives its tail back
+        shrink(1, 0, 3, 4096),   // over-aligned: moves
+        allocate(2, 100, false),
+        allocate(0, 16, false),
+        shrink(0, 1, 8, 8), // the arena's newest: gives its tail back
+        Trait {
+            on: 1,
+            op: ApiOp::DeallocateNewest,
+        },
+        Trait {
+            on: 0,
+            op: ApiOp::Deallocate { which: Which(0) },
+        },
+        Drop { which: Which(1) },
+        Trait {
+            on: 1,
+            op: ApiOp::DeallocateNewest, // the dropped handle's block
+        },
+        grow(1, 0, 8),
+        reset(false),
         Open,
         alloc(1, 0, 8),
+        allocate(1, 64, true), // zeroed over memory dirtied before the reset
         alloc(0, 5, 0),
-        Reset { release: true },
+        reset(true),
         alloc(0, 3, 2),
+        allocate(0, 8, true),
     ]);
     sync_ops::run(&program).unwrap();
 }

@@ -1,14 +1,19 @@
 //! Programs through allocator-api2's `Allocator` trait, for any
 //! [`Subject`]: allocate, allocate_zeroed, grow (with or without zeroing,
 //! to any alignment), shrink, deallocate, reset and release.
+//!
+//! [`step`] judges one trait call on any allocator under [`Rules`] the
+//! driver states; [`run`] drives a [`Subject`] with it, and
+//! [`sync_ops`](crate::sync_ops) drives a `SyncArena` and its handles.
 
 use core::alloc::Layout;
+use core::ptr::NonNull;
 
-use allocator_api2::alloc::Allocator;
+use allocator_api2::alloc::{AllocError, Allocator};
 use arbitrary::Arbitrary;
 
 use crate::input::{program, Align, Size, Which};
-use crate::{Checker, Contents, Failure, Resize, Subject, Violation};
+use crate::{Checker, Contents, CursorModel, Failure, Placed, Resize, Subject, Violation};
 
 /// One step of an allocator-api program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -49,11 +54,33 @@ pub enum ApiOp {
     },
     /// `deallocate` the newest block (the one a bump allocator reclaims).
     DeallocateNewest,
-    /// `reset`, or `release` (reset and hand the pages back).
+    /// `reset`, or `release` (reset and hand the pages back): the driver's
+    /// business, since it needs the allocator by `&mut`; [`step`] ignores it.
     Reset {
         /// `release` rather than `reset`.
         release: bool,
     },
+}
+
+/// What a driver knows of the allocator a [`step`] goes to, beyond what
+/// every allocator promises (blocks aligned, inside the bounds, apart,
+/// exactly the size asked, contents kept by resizes, zeroed bytes zero).
+pub struct Rules<'r> {
+    /// Whether an allocation of this layout may be refused now.
+    pub may_refuse: &'r dyn Fn(Layout) -> bool,
+    /// Whether a resize to this layout that cannot stay in place may be
+    /// refused now (a shrink whose address suits the new alignment is
+    /// never refused).
+    pub may_refuse_move: &'r dyn Fn(Layout) -> bool,
+    /// A shrink whose address suits the new alignment keeps the block
+    /// where it is.
+    pub shrinks_in_place: bool,
+    /// What the allocator says is left, for the message of a refusal.
+    pub remaining: usize,
+    /// For an allocator whose trait calls all bump one cursor: the model
+    /// of that cursor, which then decides every address and refusal, and
+    /// which the step moves as the allocator must have moved.
+    pub cursor: Option<&'r mut CursorModel>,
 }
 
 /// Decodes a program from `bytes` and runs it against a fresh `S`.
@@ -65,12 +92,20 @@ where
 }
 
 /// Runs `ops` against `subject`, checking every result and, after every
-/// step, the subject's numbers; at the end, every live block's contents.
+/// step, the subject's numbers (and, for a [`Subject::CURSOR`] type, that
+/// `allocated_bytes()` is where the cursor model stands); at the end,
+/// every live block's contents.
 pub fn run<S: Subject>(subject: &mut S, ops: &[ApiOp]) -> Result<(), Failure>
 where
     for<'a> &'a S: Allocator,
 {
-    let mut checker = Checker::new(subject.bounds());
+    let bounds = subject.bounds();
+    let mut checker = Checker::new(bounds.clone());
+    let mut cursor = S::CURSOR.then(|| CursorModel {
+        base: bounds.start,
+        pos: subject.stats().allocated,
+        capacity: subject.stats().capacity,
+    });
     let fail = |step: usize, violation: Violation| Failure {
         subject: S::NAME,
         step,
@@ -79,23 +114,69 @@ where
             .map_or("final sweep".into(), |op| format!("{op:?}")),
         violation,
     };
-    for (step, op) in ops.iter().enumerate() {
-        apply(subject, &mut checker, op).map_err(|v| fail(step, v))?;
+    for (index, op) in ops.iter().enumerate() {
+        apply(subject, &mut checker, cursor.as_mut(), op).map_err(|v| fail(index, v))?;
+        let stats = subject.stats();
         checker
-            .check_stats(subject.stats(), S::BUMP)
-            .map_err(|v| fail(step, v))?;
+            .check_stats(stats, S::BUMP)
+            .map_err(|v| fail(index, v))?;
+        if let Some(cursor) = &cursor {
+            if stats.allocated != cursor.pos {
+                let (expected, found) = (cursor.pos, stats.allocated);
+                return Err(fail(index, Violation::Cursor { expected, found }));
+            }
+        }
     }
     checker.verify_all().map_err(|v| fail(ops.len(), v))
 }
 
-fn apply<S: Subject>(subject: &mut S, checker: &mut Checker, op: &ApiOp) -> Result<(), Violation>
+fn apply<S: Subject>(
+    subject: &mut S,
+    checker: &mut Checker,
+    cursor: Option<&mut CursorModel>,
+    op: &ApiOp,
+) -> Result<(), Violation>
 where
     for<'a> &'a S: Allocator,
 {
-    let refused = |subject: &S, layout| Violation::Refused {
-        layout,
+    if let ApiOp::Reset { release } = *op {
+        if !S::RESET {
+            return Ok(());
+        }
+        let start = subject.bounds().start;
+        checker.clear(S::BUMP.then_some(start))?;
+        subject.reset(release);
+        if let Some(cursor) = cursor {
+            cursor.pos = 0;
+        }
+        let stats = subject.stats();
+        if stats.allocated != 0 {
+            return Err(Violation::Stats(stats));
+        }
+        return Ok(());
+    }
+    let subject = &*subject;
+    let may_refuse = |layout| subject.may_refuse(layout);
+    let rules = Rules {
+        may_refuse: &may_refuse,
+        may_refuse_move: &may_refuse,
+        shrinks_in_place: S::CURSOR,
         remaining: subject.stats().remaining,
+        cursor,
     };
+    step(subject, checker, 0, op, rules)
+}
+
+/// Applies one trait call of `op` to `allocator` and judges it: blocks are
+/// picked among the live ones tagged `owner` (see [`Checker::tag`]), and
+/// new ones are tagged so. `ApiOp::Reset` does nothing here.
+pub fn step<A: Allocator>(
+    allocator: A,
+    checker: &mut Checker,
+    owner: u32,
+    op: &ApiOp,
+    mut rules: Rules<'_>,
+) -> Result<(), Violation> {
     match *op {
         ApiOp::Allocate {
             size,
@@ -105,32 +186,27 @@ where
             let Ok(layout) = Layout::from_size_align(size.0, align.0) else {
                 return Ok(());
             };
-            let may_refuse = subject.may_refuse(layout);
-            let allocator = &*subject;
+            let placed = rules.cursor.as_deref().map(|cursor| cursor.fresh(layout));
+            let may_refuse = (rules.may_refuse)(layout);
             let result = if zeroed {
                 allocator.allocate_zeroed(layout)
             } else {
                 allocator.allocate(layout)
             };
-            match result {
-                Ok(block) if block.len() < layout.size() => Err(Violation::WrongOutcome(format!(
-                    "{} bytes returned for {layout:?}",
-                    block.len()
-                ))),
-                Ok(block) => {
-                    let contents = if zeroed {
-                        Contents::Zero
-                    } else {
-                        Contents::Any
-                    };
-                    // SAFETY: a fresh block of `layout` from the subject,
-                    // used only by the checker until it is freed, resized or
-                    // the subject reset, each of which forgets it first.
-                    unsafe { checker.admit(block.cast(), layout, contents) }.map(drop)
-                }
-                Err(_) if may_refuse => Ok(()),
-                Err(_) => Err(refused(subject, layout)),
-            }
+            let Some(ptr) = judge(&mut rules, placed, may_refuse, result, layout)? else {
+                return Ok(());
+            };
+            let contents = if zeroed {
+                Contents::Zero
+            } else {
+                Contents::Any
+            };
+            // SAFETY: a fresh block of `layout` from the allocator, used
+            // only by the checker until it is freed, resized or the
+            // allocator reset, each of which forgets it first.
+            let index = unsafe { checker.admit(ptr, layout, contents) }?;
+            checker.tag(index, owner);
+            Ok(())
         }
         ApiOp::Grow {
             which,
@@ -138,7 +214,7 @@ where
             align,
             zeroed,
         } => {
-            let Some(index) = which.of(checker.len()) else {
+            let Some(index) = checker.pick(owner, which) else {
                 return Ok(());
             };
             let old = checker.block(index);
@@ -148,8 +224,12 @@ where
                 return Ok(());
             };
             checker.verify(index)?;
-            let may_refuse = subject.may_refuse(new);
-            let allocator = &*subject;
+            let addr = old.ptr.as_ptr() as usize;
+            let placed = rules
+                .cursor
+                .as_deref()
+                .map(|cursor| cursor.grow(addr, old.layout, new));
+            let may_refuse = (rules.may_refuse_move)(new);
             // SAFETY: `old` is live in this allocator for `old.layout`, and
             // `new` is no smaller; the checker forgets the old pointer on
             // success.
@@ -160,17 +240,14 @@ where
                     allocator.grow(old.ptr, old.layout, new)
                 }
             };
-            match result {
+            match judge(&mut rules, placed, may_refuse, result, new)? {
                 // SAFETY: as for `admit` in `Allocate`.
-                Ok(block) => unsafe {
-                    checker.resized(index, block.cast(), new, Resize::Grow { zeroed })
-                },
-                Err(_) if may_refuse => Ok(()),
-                Err(_) => Err(refused(subject, new)),
+                Some(ptr) => unsafe { checker.resized(index, ptr, new, Resize::Grow { zeroed }) },
+                None => Ok(()),
             }
         }
         ApiOp::Shrink { which, less, align } => {
-            let Some(index) = which.of(checker.len()) else {
+            let Some(index) = checker.pick(owner, which) else {
                 return Ok(());
             };
             let old = checker.block(index);
@@ -179,48 +256,97 @@ where
                 return Ok(());
             };
             checker.verify(index)?;
+            let addr = old.ptr.as_ptr() as usize;
             // A block already aligned for `new` shrinks in place.
-            let in_place = old.ptr.as_ptr() as usize % new.align() == 0;
-            let may_refuse = !in_place && subject.may_refuse(new);
-            let allocator = &*subject;
+            let in_place = addr % new.align() == 0;
+            let placed = rules
+                .cursor
+                .as_deref()
+                .map(|cursor| cursor.shrink(addr, old.layout, new));
+            let may_refuse = !in_place && (rules.may_refuse_move)(new);
             // SAFETY: `old` is live for `old.layout`; `new` is no larger.
-            match unsafe { allocator.shrink(old.ptr, old.layout, new) } {
-                // SAFETY: as for `admit` in `Allocate`.
-                Ok(block) => unsafe { checker.resized(index, block.cast(), new, Resize::Shrink) },
-                Err(_) if may_refuse => Ok(()),
-                Err(_) => Err(refused(subject, new)),
-            }
-        }
-        ApiOp::Deallocate { which } => match which.of(checker.len()) {
-            Some(index) => deallocate(subject, checker, index),
-            None => Ok(()),
-        },
-        ApiOp::DeallocateNewest => match checker.newest() {
-            Some(index) => deallocate(subject, checker, index),
-            None => Ok(()),
-        },
-        ApiOp::Reset { release } => {
-            if !S::RESET {
+            let result = unsafe { allocator.shrink(old.ptr, old.layout, new) };
+            let Some(ptr) = judge(&mut rules, placed, may_refuse, result, new)? else {
                 return Ok(());
+            };
+            if rules.shrinks_in_place && in_place && ptr != old.ptr {
+                return Err(Violation::WrongPosition {
+                    expected: addr,
+                    found: ptr.as_ptr() as usize,
+                });
             }
-            let start = subject.bounds().start;
-            checker.clear(S::BUMP.then_some(start))?;
-            subject.reset(release);
-            let stats = subject.stats();
-            if stats.allocated != 0 {
-                return Err(Violation::Stats(stats));
-            }
-            Ok(())
+            // SAFETY: as for `admit` in `Allocate`.
+            unsafe { checker.resized(index, ptr, new, Resize::Shrink) }
         }
+        ApiOp::Deallocate { which } => match checker.pick(owner, which) {
+            Some(index) => deallocate(allocator, checker, rules.cursor, index),
+            None => Ok(()),
+        },
+        ApiOp::DeallocateNewest => match checker.newest_of(owner) {
+            Some(index) => deallocate(allocator, checker, rules.cursor, index),
+            None => Ok(()),
+        },
+        ApiOp::Reset { .. } => Ok(()),
     }
 }
 
-fn deallocate<S: Subject>(subject: &S, checker: &mut Checker, index: usize) -> Result<(), Violation>
-where
-    for<'a> &'a S: Allocator,
-{
+/// Judges what an allocation or resize to `layout` returned: the exact
+/// length; with a cursor model, the model's address (and the model moves)
+/// or the model's refusal; without one, a refusal only if `may_refuse`.
+/// Returns the served block, or `None` for an accepted refusal.
+fn judge(
+    rules: &mut Rules<'_>,
+    placed: Option<Option<Placed>>,
+    may_refuse: bool,
+    result: Result<NonNull<[u8]>, AllocError>,
+    layout: Layout,
+) -> Result<Option<NonNull<u8>>, Violation> {
+    let block = match result {
+        Ok(block) => block,
+        Err(_) if placed.map_or(may_refuse, |placed| placed.is_none()) => return Ok(None),
+        Err(_) => {
+            return Err(Violation::Refused {
+                layout,
+                remaining: rules.remaining,
+            })
+        }
+    };
+    // This crate's allocators return exactly the size asked.
+    if block.len() != layout.size() {
+        return Err(Violation::WrongOutcome(format!(
+            "{} bytes returned for {layout:?}",
+            block.len()
+        )));
+    }
+    let ptr = block.cast::<u8>();
+    if let (Some(placed), Some(cursor)) = (placed, rules.cursor.as_deref_mut()) {
+        let Some(placed) = placed else {
+            return Err(Violation::WrongOutcome(format!(
+                "{layout:?} served with {} bytes left at offset {}",
+                cursor.capacity - cursor.pos,
+                cursor.pos
+            )));
+        };
+        let found = ptr.as_ptr() as usize;
+        if let Some(expected) = placed.addr.filter(|&expected| expected != found) {
+            return Err(Violation::WrongPosition { expected, found });
+        }
+        cursor.pos = placed.pos;
+    }
+    Ok(Some(ptr))
+}
+
+fn deallocate<A: Allocator>(
+    allocator: A,
+    checker: &mut Checker,
+    cursor: Option<&mut CursorModel>,
+    index: usize,
+) -> Result<(), Violation> {
     let block = checker.retire(index)?;
     // SAFETY: the block is live for its layout and the checker forgot it.
-    unsafe { subject.deallocate(block.ptr, block.layout) };
+    unsafe { allocator.deallocate(block.ptr, block.layout) };
+    if let Some(cursor) = cursor {
+        cursor.free(block.ptr.as_ptr() as usize, block.layout.size());
+    }
     Ok(())
 }

@@ -6,13 +6,13 @@
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
-use anon_arena::math::{bump_up, bytes_needed};
+use anon_arena::math::bytes_needed;
 use anon_arena::{Arena, Error};
 use arbitrary::Arbitrary;
 
 use crate::input::{program, Align, Edgy, Size, CAPACITY};
 use crate::subjects::base_of;
-use crate::{Checker, Contents, Failure, Subject, Violation};
+use crate::{Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// One step of an arena program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -78,13 +78,6 @@ pub enum ArenaOp {
     Reset,
     /// `release`.
     Release,
-}
-
-/// The cursor as the design says it must move: offsets from the start.
-struct CursorModel {
-    base: usize,
-    pos: usize,
-    capacity: usize,
 }
 
 /// Decodes a program from `bytes` and runs it against a fresh arena.
@@ -168,7 +161,7 @@ fn apply(
         ArenaOp::SliceClone { len } => {
             let src: Vec<u16> = (0..short::<u16>(len)).map(|i| i as u16 ^ 0x5A5A).collect();
             // The panicking form when the model says it fits.
-            let result = if outcome.model.fits(Layout::for_value(&src[..])) {
+            let result = if outcome.model.fresh(Layout::for_value(&src[..])).is_some() {
                 Ok(arena.alloc_slice_clone(&src))
             } else {
                 arena.try_alloc_slice_clone(&src)
@@ -202,7 +195,7 @@ fn apply(
                 return Ok(());
             };
             // The panicking form when the model says it fits.
-            let result = if outcome.model.fits(layout) {
+            let result = if outcome.model.fresh(layout).is_some() {
                 Ok(arena.alloc_layout(layout))
             } else {
                 arena.try_alloc_layout(layout)
@@ -237,24 +230,6 @@ fn str_bytes(s: &mut str) -> &mut [u8] {
     // SAFETY: the checker's writes break UTF-8, but nothing reads the bytes
     // as a `str` again: only this function ever saw it as one.
     unsafe { s.as_bytes_mut() }
-}
-
-impl CursorModel {
-    /// Where a block for `layout` goes (offsets of its start and of the
-    /// cursor after it); `None` if it does not fit.
-    fn bump(&self, layout: Layout) -> Option<(usize, usize)> {
-        if layout.size() == 0 {
-            return Some((self.pos, self.pos));
-        }
-        // Alignment is of addresses, not offsets: bump from the real ones.
-        let (pos, end) = (self.base + self.pos, self.base + self.capacity);
-        bump_up(pos, end, layout.size(), layout.align())
-            .map(|bump| (bump.start - self.base, bump.new_pos - self.base))
-    }
-
-    fn fits(&self, layout: Layout) -> bool {
-        self.bump(layout).is_some()
-    }
 }
 
 /// Judges one allocation's outcome against the model and admits the block.
@@ -309,7 +284,7 @@ impl Outcome<'_> {
                 ))),
             };
         };
-        let Some((start, new_pos)) = model.bump(intended) else {
+        let Some(placed) = model.fresh(intended) else {
             let want = Error::Exhausted {
                 requested: bytes_needed(model.base + model.pos, intended.size(), intended.align()),
                 remaining: left,
@@ -331,13 +306,13 @@ impl Outcome<'_> {
                 )))
             }
         };
-        if layout.size() > 0 && ptr.as_ptr() as usize != model.base + start {
+        if let Some(expected) = placed.addr.filter(|&at| at != ptr.as_ptr() as usize) {
             return Err(Violation::WrongPosition {
-                expected: model.base + start,
+                expected,
                 found: ptr.as_ptr() as usize,
             });
         }
-        model.pos = new_pos;
+        model.pos = placed.pos;
         let contents = if expected.len() == layout.size() && layout.size() > 0 {
             Contents::Bytes(expected)
         } else {

@@ -13,6 +13,7 @@ use core::ops::Range;
 use core::ptr::NonNull;
 use std::collections::BTreeMap;
 
+use crate::input::Which;
 use crate::Violation;
 
 /// A block the checker believes is live.
@@ -24,6 +25,9 @@ pub struct Block {
     pub layout: Layout,
     /// Selects the fill pattern written into it.
     seed: u8,
+    /// Which allocator of the program it belongs to (see
+    /// [`Checker::tag`]); 0 unless tagged.
+    owner: u32,
 }
 
 impl Block {
@@ -146,6 +150,39 @@ impl Checker {
         self.live.len().checked_sub(1)
     }
 
+    /// Marks block `index` as `owner`'s: a program with several allocators
+    /// over one memory (an arena and its handles) resizes and frees each
+    /// block only through the allocator that handed it out. Resizes keep
+    /// the tag.
+    pub fn tag(&mut self, index: usize, owner: u32) {
+        self.live[index].owner = owner;
+    }
+
+    /// Hands every live block tagged `from` to `to` (an allocator taking
+    /// over the blocks of one that is gone).
+    pub fn retag(&mut self, from: u32, to: u32) {
+        for block in self.live.iter_mut().filter(|b| b.owner == from) {
+            block.owner = to;
+        }
+    }
+
+    /// The index of the `which`-th (modulo their number) live block
+    /// tagged `owner`, oldest first; `None` when it has none.
+    pub fn pick(&self, owner: u32, which: Which) -> Option<usize> {
+        let count = self.live.iter().filter(|b| b.owner == owner).count();
+        let nth = which.of(count)?;
+        self.owned_by(owner).nth(nth)
+    }
+
+    /// The index of the newest live block tagged `owner`.
+    pub fn newest_of(&self, owner: u32) -> Option<usize> {
+        self.owned_by(owner).next_back()
+    }
+
+    fn owned_by(&self, owner: u32) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        (0..self.live.len()).filter(move |&i| self.live[i].owner == owner)
+    }
+
     /// Bytes of all live blocks, each rounded up to the minimum alignment.
     pub fn live_bytes(&self) -> usize {
         self.live_bytes
@@ -265,7 +302,10 @@ impl Checker {
                 });
             }
         }
-        let block = self.fill(ptr, layout);
+        let block = Block {
+            owner: old.owner,
+            ..self.fill(ptr, layout)
+        };
         self.insert_range(&block);
         self.live[index] = block;
         Ok(())
@@ -383,7 +423,12 @@ impl Checker {
             // `layout.size()` bytes and only the checker accesses it.
             unsafe { ptr.as_ptr().add(offset).write(pattern(seed, offset)) };
         }
-        Block { ptr, layout, seed }
+        Block {
+            ptr,
+            layout,
+            seed,
+            owner: 0,
+        }
     }
 
     /// The bytes of a block the checker was promised access to.

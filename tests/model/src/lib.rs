@@ -17,8 +17,10 @@
 //!   pop / grow / shrink, under the checker's scope rule.
 //! * [`pool_ops`]: `Pool<T>`'s boxes and trait blocks under the slot and
 //!   count rules, and its LIFO slot reuse.
-//! * [`sync_ops`]: `SyncArena`'s surface, from the arena and from
-//!   `LocalArena` handles, single-threaded.
+//! * [`sync_ops`]: `SyncArena`'s surface and `Allocator` trait, from the
+//!   arena and from `LocalArena` handles, single-threaded.
+//! * [`CursorModel`]: where a bump cursor must put every block, for the
+//!   drivers of `Arena`, `StackArena` and `SyncArena`.
 //! * [`math`]: `anon_arena::math` against a `u128` reference.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
@@ -31,6 +33,7 @@ use core::ops::Range;
 pub mod api;
 pub mod arena_ops;
 mod checker;
+mod cursor_model;
 pub mod input;
 pub mod math;
 pub mod pool_ops;
@@ -39,6 +42,7 @@ mod subjects;
 pub mod sync_ops;
 
 pub use checker::{Block, Checker, Contents, Resize};
+pub use cursor_model::{CursorModel, Placed};
 
 /// The byte counts an allocator reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +127,13 @@ pub enum Violation {
         /// Where it started.
         found: usize,
     },
+    /// `allocated_bytes()` not where the exact cursor model stands.
+    Cursor {
+        /// The model's offset.
+        expected: usize,
+        /// The allocator's.
+        found: usize,
+    },
     /// A block not where the exact cursor model puts it.
     WrongPosition {
         /// The model's address.
@@ -191,6 +202,11 @@ pub trait Subject {
     const BUMP: bool;
     /// The type has `reset` (and maybe `release`).
     const RESET: bool;
+    /// Every trait call bumps one cursor exactly as [`CursorModel`] says:
+    /// each block where the model puts it (newest blocks freed, grown and
+    /// shrunk in place), a refusal exactly when the model has no room, and
+    /// `allocated_bytes()` where the model's cursor stands.
+    const CURSOR: bool = false;
 
     /// A fresh allocator of the capacity the programs use.
     fn make() -> Self;

@@ -23,6 +23,7 @@ macro_rules! bump_subject {
             const NAME: &'static str = $name;
             const BUMP: bool = true;
             const RESET: bool = true;
+            const CURSOR: bool = true;
 
             fn make() -> Self {
                 <$ty>::with_capacity(CAPACITY)

@@ -1,11 +1,18 @@
-//! Single-threaded programs over `SyncArena`'s surface, allocating both
-//! from the arena itself and from `LocalArena` handles (opened and dropped
-//! as the program says; leases renewed, tails given back), with `reset` and
-//! `release` in between, under the shared [`Checker`]: every block
-//! aligned, inside the region, apart from every live block (across
-//! handles and leases), below the shared cursor, holding what it was
-//! allocated with; refusals only when neither the lease nor the arena has
-//! room; after a reset the next block at the start.
+//! Single-threaded programs over `SyncArena`'s surface and its
+//! allocator-api2 `Allocator` trait, allocating, growing, shrinking and
+//! freeing both through the arena itself and through `LocalArena` handles
+//! (opened and dropped as the program says; leases renewed, tails given
+//! back), with `reset` and `release` in between, under the shared
+//! [`Checker`]: every block aligned, inside the region, apart from every
+//! live block (across handles and leases), below the shared cursor,
+//! holding what it was allocated with (and kept by resizes; zeroed bytes
+//! zero, also in memory dirtied before a reset); refusals only when
+//! neither the lease nor the arena has room; after a reset the next block
+//! at the start. Trait calls on the arena itself follow the exact
+//! [`CursorModel`] from wherever its shared cursor stands; trait calls on
+//! a handle shrink in place when the address allows. A dropped handle's
+//! blocks are then freed and resized through another handle or the arena
+//! (outside every live lease, they are the shared cursor's).
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -13,11 +20,18 @@ use core::ptr::NonNull;
 use anon_arena::{Error, LocalArena, SyncArena};
 use arbitrary::Arbitrary;
 
+use crate::api::{self, ApiOp, Rules};
 use crate::input::{program, Align, Size, Which, CAPACITY};
-use crate::{bump_may_refuse, Checker, Contents, Failure, Subject, Violation};
+use crate::{bump_may_refuse, Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// Handles open at once, at most.
 const MAX_HANDLES: usize = 4;
+
+/// The checker's owner tag of blocks from the surface, which no trait
+/// call may free or resize.
+const SURFACE: u32 = 0;
+/// The owner tag of blocks from the arena's own `Allocator`.
+const ARENA: u32 = 1;
 
 /// One step of a sync-arena program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -41,15 +55,21 @@ pub enum SyncOp {
     },
     /// `local()`: a new handle.
     Open,
-    /// Drops a handle (its blocks stay).
+    /// Drops a handle: its blocks stay, and pass to another open handle
+    /// (or to the arena) for trait calls.
     Drop {
         /// Which handle.
         which: Which,
     },
-    /// Drops every handle, then `reset` or `release`.
-    Reset {
-        /// `release` rather than `reset`.
-        release: bool,
+    /// A call through the `Allocator` trait of the arena (`on == 0`) or a
+    /// handle (as for `Alloc`), on the blocks that allocator handed out.
+    /// `ApiOp::Reset` drops every handle, then does `reset` or `release`,
+    /// whatever `on` says.
+    Trait {
+        /// Which allocator.
+        on: u8,
+        /// The call.
+        op: ApiOp,
     },
 }
 
@@ -112,7 +132,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
     let start = arena.bounds().start;
     let mut checker = Checker::new(arena.bounds());
     let fail = |step: usize, violation: Violation| Failure {
-        subject: "SyncArena (surface)",
+        subject: "SyncArena (surface and trait)",
         step,
         op: ops
             .get(step)
@@ -136,7 +156,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
     checker.verify_all().map_err(|v| fail(ops.len(), v))
 }
 
-/// Runs operations until a `Reset` (returning whether it is a release,
+/// Runs operations until a reset (returning whether it is a release,
 /// once its handles are gone) or the end of the program (`None`).
 fn run_epoch(
     arena: &SyncArena,
@@ -144,23 +164,43 @@ fn run_epoch(
     ops: &[SyncOp],
     next: &mut usize,
 ) -> Result<Option<bool>, Failure> {
-    let mut handles: Vec<LocalArena<'_>> = Vec::new();
+    // Each handle with its owner tag (never reused).
+    let mut handles: Vec<(u32, LocalArena<'_>)> = Vec::new();
+    let mut next_tag = ARENA + 1;
     while let Some(op) = ops.get(*next) {
         let step = *next;
         *next += 1;
         let fail = |violation| Failure {
-            subject: "SyncArena (surface)",
+            subject: "SyncArena (surface and trait)",
             step,
             op: format!("{op:?}"),
             violation,
         };
+        // The handle `on` names, if any: 0 is the arena itself.
+        let handle = |on: u8| {
+            usize::from(on)
+                .checked_sub(1)
+                .and_then(|i| Which(i as u8).of(handles.len()))
+        };
         match *op {
-            SyncOp::Reset { release } => return Ok(Some(release)),
-            SyncOp::Open if handles.len() < MAX_HANDLES => handles.push(arena.local()),
+            SyncOp::Trait {
+                op: ApiOp::Reset { release },
+                ..
+            } => return Ok(Some(release)),
+            SyncOp::Open if handles.len() < MAX_HANDLES => {
+                handles.push((next_tag, arena.local()));
+                next_tag += 1;
+            }
             SyncOp::Open => {}
             SyncOp::Drop { which } => {
                 if let Some(index) = which.of(handles.len()) {
-                    drop(handles.swap_remove(index));
+                    let (tag, local) = handles.swap_remove(index);
+                    drop(local);
+                    // Its blocks lie outside every live lease, so they are
+                    // the shared cursor's: another handle (or, with none
+                    // left, the arena) frees and resizes them from now on.
+                    let heir = handles.first().map_or(ARENA, |&(heir, _)| heir);
+                    checker.retag(tag, heir);
                 }
             }
             SyncOp::Alloc {
@@ -170,12 +210,9 @@ fn run_epoch(
                 align,
                 fill,
             } => {
-                let handle = usize::from(on)
-                    .checked_sub(1)
-                    .and_then(|i| Which(i as u8).of(handles.len()));
-                let result = match handle {
+                let result = match handle(on) {
                     Some(index) => {
-                        let local = &handles[index];
+                        let local = &handles[index].1;
                         let lease = local.lease_remaining();
                         alloc(local, checker, kind, len, align, fill, |layout| {
                             bump_may_refuse(layout, lease)
@@ -188,10 +225,74 @@ fn run_epoch(
                 };
                 result.map_err(fail)?;
             }
+            SyncOp::Trait { on, ref op } => {
+                let result = match handle(on) {
+                    Some(index) => {
+                        let (tag, ref local) = handles[index];
+                        on_handle(arena, local, tag, checker, op)
+                    }
+                    None => on_arena(arena, checker, op),
+                };
+                result.map_err(fail)?;
+            }
         }
         checker.check_stats(arena.stats(), true).map_err(fail)?;
     }
     Ok(None)
+}
+
+/// A trait call on the arena itself: exact, from wherever the shared
+/// cursor stands (past the handles' leases).
+fn on_arena(arena: &SyncArena, checker: &mut Checker, op: &ApiOp) -> Result<(), Violation> {
+    let stats = arena.stats();
+    let mut cursor = CursorModel {
+        base: arena.bounds().start,
+        pos: stats.allocated,
+        capacity: stats.capacity,
+    };
+    let may_refuse = |layout| bump_may_refuse(layout, arena.remaining());
+    let rules = Rules {
+        may_refuse: &may_refuse,
+        may_refuse_move: &may_refuse,
+        shrinks_in_place: true,
+        remaining: stats.remaining,
+        cursor: Some(&mut cursor),
+    };
+    api::step(arena, checker, ARENA, op, rules)?;
+    let found = arena.allocated_bytes();
+    if found != cursor.pos {
+        return Err(Violation::Cursor {
+            expected: cursor.pos,
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// A trait call on a handle: where its leases put blocks is its business,
+/// but it refuses an allocation only when neither its lease nor the arena
+/// has room, a moving resize only when the arena has none (a block from an
+/// older lease moves to the arena, not to the current lease), and shrinks
+/// in place when the address allows.
+fn on_handle(
+    arena: &SyncArena,
+    local: &LocalArena<'_>,
+    tag: u32,
+    checker: &mut Checker,
+    op: &ApiOp,
+) -> Result<(), Violation> {
+    let lease = local.lease_remaining();
+    let may_refuse =
+        |layout| bump_may_refuse(layout, lease) && bump_may_refuse(layout, arena.remaining());
+    let may_refuse_move = |layout| bump_may_refuse(layout, arena.remaining());
+    let rules = Rules {
+        may_refuse: &may_refuse,
+        may_refuse_move: &may_refuse_move,
+        shrinks_in_place: true,
+        remaining: arena.remaining(),
+        cursor: None,
+    };
+    api::step(local, checker, tag, op, rules)
 }
 
 /// One surface allocation, judged: served blocks are admitted with the
@@ -264,7 +365,9 @@ fn alloc<S: Surface>(
             // SAFETY: a fresh block of `layout` from the arena, used only by
             // the checker (the reference it came from is gone) until the
             // arena is reset, which clears the checker first.
-            unsafe { checker.admit(ptr, layout, contents) }.map(drop)
+            let index = unsafe { checker.admit(ptr, layout, contents) }?;
+            checker.tag(index, SURFACE);
+            Ok(())
         }
         Ok((_, layout)) => Err(Violation::WrongOutcome(format!(
             "{intended:?} served as {layout:?}"
