@@ -21,6 +21,9 @@ use crate::surface::bump_surface;
 ///
 /// The whole capacity is reserved as address space when the arena is made
 /// and never moves; the kernel commits pages as they are first touched.
+/// When the arena drops, its mapping is kept for the next arena of the same
+/// capacity and options, pages still resident, unless built with
+/// [`recycle(false)`](Builder::recycle) (see [`trim`](crate::trim)).
 /// Every block is 8-byte aligned (larger alignments on request), so the
 /// allocation fast path is one add and one compare.
 ///
@@ -55,9 +58,10 @@ use crate::surface::bump_surface;
 pub struct Arena {
     /// Hands out the bytes of `region`; `start..end` is exactly the region.
     cursor: RawCursor,
-    /// The mapping the cursor points into; unmapped when the arena drops.
-    /// Declared after `cursor` so it is unmapped after the cursor's ASan
-    /// shadow (`cfg(asan)`) has unpoisoned it.
+    /// The mapping the cursor points into; parked for reuse or unmapped
+    /// when the arena drops (see `Drop`).
+    /// Declared after `cursor` so it is parked or unmapped after the
+    /// cursor's ASan shadow (`cfg(asan)`) has unpoisoned it.
     region: Region,
 }
 

@@ -58,7 +58,8 @@ use crate::surface::bump_surface;
 pub struct SyncArena {
     /// Hands out the bytes of `region`; its memory is exactly the region.
     cursor: AtomicCursor,
-    /// The mapping the cursor points into; unmapped when the arena drops.
+    /// The mapping the cursor points into; parked for reuse or unmapped
+    /// when the arena drops (see `Drop`).
     region: Region,
 }
 
