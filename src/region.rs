@@ -355,7 +355,14 @@ impl Region {
                 return Ok((region, parked.dirty));
             }
         }
-        Region::map(options).map(|region| (region, 0))
+        let region = match Region::map(options) {
+            // Parked mappings hold address space (and, under strict
+            // overcommit or `RLIMIT_AS`, commit charge): give them back and
+            // try once more before failing.
+            Err(Error::MapFailed { .. }) if recycle::trim() > 0 => Region::map(options)?,
+            mapped => mapped?,
+        };
+        Ok((region, 0))
     }
 
     /// Asks that the mapping be parked for reuse rather than unmapped when

@@ -175,3 +175,30 @@ fn arenas_made_one_after_another_always_zero_what_is_asked() {
         arena.alloc_slice_fill_copy(16, 0xFFu8);
     }
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn a_mapping_that_fails_for_lack_of_address_space_gives_back_the_parked_ones() {
+    const GIB: usize = 1 << 30;
+    let end = in_child(|| {
+        trim();
+        drop(Arena::with_capacity(GIB));
+        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+        let pages: usize = statm.split_whitespace().next().unwrap().parse().unwrap();
+        let mapped = pages * crate::common::rustix_page_size();
+        // Room for half a GiB more than is mapped now, the parked GiB
+        // included: a second GiB fits only once the parked one is gone.
+        let limit = (mapped + GIB / 2) as libc::rlim_t;
+        let rlimit = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
+        // SAFETY: `setrlimit` reads the struct it is given.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+        let other = Arena::try_with_capacity(GIB + 4096);
+        assert!(other.is_ok(), "{:?}", other.err());
+        assert_eq!(trim(), 0, "the parked GiB was given back to make room");
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
