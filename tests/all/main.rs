@@ -14,6 +14,5 @@ mod recycle;
 mod region;
 mod shared;
 mod stack;
-mod stack_props;
 mod sync;
 mod sync_local;
