@@ -254,8 +254,8 @@ fn stack_shrink_to_empty_after_a_rewind_moves_reuse_down() {
 }
 
 /// Every pool operation on a path where it does something: a full pool's
-/// refusals, `into_inner`, resizes within and beyond a slot, a shrink to
-/// nothing, and slot reuse.
+/// refusals, a write through a box, `into_inner`, resizes within and
+/// beyond a slot, a shrink to nothing, and slot reuse.
 #[test]
 fn pool_program_exercises_every_operation() {
     use anon_arena_model::input::{Align, Size, Which};
@@ -269,6 +269,14 @@ fn pool_program_exercises_every_operation() {
     program.extend((0..pool_ops::SLOTS).map(|seed| Alloc { seed: seed as u64 }));
     program.extend([
         raw(8, false), // full: refused
+        Write {
+            which: Which(4),
+            seed: 0xFEED,
+        },
+        Write {
+            which: Which(0), // a trait block: skipped
+            seed: 1,
+        },
         IntoInner { which: Which(5) },
         Alloc { seed: 99 }, // takes the slot just freed
         Grow {
