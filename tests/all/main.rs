@@ -9,7 +9,6 @@ mod common;
 mod model;
 mod pages;
 mod pool;
-mod pool_props;
 mod recycle;
 mod region;
 mod shared;
