@@ -160,19 +160,9 @@ impl<'p> Model<'p> {
         let full = self.checker.len() == SLOTS;
         match *op {
             PoolOp::Alloc { seed } => match self.pool.try_alloc(value(seed)) {
-                Ok(mut boxed) => {
-                    // Through `DerefMut`, so the checker's pointer may write.
-                    let ptr = NonNull::from(&mut *boxed).cast::<u8>();
-                    self.took(ptr)?;
-                    let expected = bytes_of(&value(seed));
-                    // SAFETY: the box's slot; nothing touches it through the
-                    // box again until the checker forgets it.
-                    unsafe {
-                        self.checker
-                            .admit(ptr, Layout::new::<Value>(), Contents::Bytes(&expected))
-                    }?;
-                    self.held.push(Held::Boxed(boxed));
-                    Ok(())
+                Ok(boxed) => {
+                    self.took(NonNull::from(&*boxed).cast())?;
+                    self.hold(boxed, seed).map(drop)
                 }
                 Err(back) if full && back == value(seed) => Ok(()),
                 Err(back) => Err(Violation::WrongOutcome(format!(
@@ -368,13 +358,18 @@ impl<'p> Model<'p> {
                 *boxed
             )));
         }
-        let ptr = NonNull::from(&mut *boxed).cast::<u8>();
-        if ptr != old.ptr {
-            return Err(Violation::WrongPosition {
-                expected: old.ptr.as_ptr() as usize,
-                found: ptr.as_ptr() as usize,
-            });
+        let (expected, found) = (old.ptr.as_ptr() as usize, self.hold(boxed, seed)?);
+        if found != expected {
+            return Err(Violation::WrongPosition { expected, found });
         }
+        Ok(())
+    }
+
+    /// Admits `boxed`, which must hold `value(seed)`, as the newest block,
+    /// through its `DerefMut` so the checker's pointer may write. Returns
+    /// its address.
+    fn hold(&mut self, mut boxed: PoolBox<'p, Value>, seed: u64) -> Result<usize, Violation> {
+        let ptr = NonNull::from(&mut *boxed).cast::<u8>();
         let expected = bytes_of(&value(seed));
         // SAFETY: the box's slot; nothing touches it through the box again
         // until the checker forgets it.
@@ -383,7 +378,7 @@ impl<'p> Model<'p> {
                 .admit(ptr, Layout::new::<Value>(), Contents::Bytes(&expected))
         }?;
         self.held.push(Held::Boxed(boxed));
-        Ok(())
+        Ok(ptr.as_ptr() as usize)
     }
 
     /// Frees block `index`: a box by drop (or `into_inner`, whose value
