@@ -131,54 +131,85 @@ fn committed_seeds_pass() {
 }
 
 /// Every stack operation on a path where it does something: nested scopes,
-/// accepted and refused marks, a straddled mark, pops and resizes.
+/// accepted and refused marks, a straddled mark, trait calls on the open
+/// scope's blocks and on the parent's (the floor: freed, shrunk and grown
+/// without the top going below the scope's start), a scope reset.
 #[test]
 fn stack_program_exercises_every_operation() {
+    use anon_arena_model::api::ApiOp;
     use anon_arena_model::input::{Align, Size, Which};
     use stack_ops::StackOp::*;
-    let alloc = |size, how| Alloc {
+    let alloc = |size, slice| Alloc {
         size: Size(size),
         align: Align(8),
-        how,
+        slice,
         fill: 0xA5,
     };
-    let grow = Grow {
-        extra: Size(24),
-        align: Align(16),
-        zeroed: true,
+    let allocate = |size, zeroed| {
+        Trait(ApiOp::Allocate {
+            size: Size(size),
+            align: Align(8),
+            zeroed,
+        })
     };
+    let grow = |which, extra| {
+        Trait(ApiOp::Grow {
+            which: Which(which),
+            extra: Size(extra),
+            align: Align(8),
+            zeroed: true,
+        })
+    };
+    let shrink = |which, less, align| {
+        Trait(ApiOp::Shrink {
+            which: Which(which),
+            less: Size(less),
+            align: Align(align),
+        })
+    };
+    let pop = || Trait(ApiOp::DeallocateNewest);
+    let reset = |release| Trait(ApiOp::Reset { release });
+    // Offsets from the arena's start; "floor" is the open scope's start.
     let program = [
-        alloc(16, 0),
-        Mark, // 0: at 16
-        alloc(8, 1),
-        Mark, // 1: at 24
-        Open,
-        alloc(40, 2),
-        ResetTo { which: Which(0) }, // below the scope's floor: refused
-        Mark,                        // 2: at 64
-        Open,
-        alloc(3, 3),
-        grow,
-        Shrink {
-            less: Size(5),
-            align: Align(4),
-        },
-        Pop,
+        alloc(16, false),                             // a: 0..16
+        Mark,                                         // 0: at 16
+        allocate(8, false),                           // b: 16..24
+        Mark,                                         // 1: at 24
+        Open,                                         // floor 24
+        pop(),                                        // b ends at the floor: the top stays at 24
+        grow(0, 16),                                  // a, not the newest: moves to 24..56
+        allocate(40, true),                           // c: 56..96
+        Trait(ApiOp::Deallocate { which: Which(0) }), // a, not the newest
+        ResetTo { which: Which(0) },                  // below the floor: refused
+        Mark,                                         // 2: at 96
+        Open,                                         // floor 96
+        shrink(0, 40, 8), // c to nothing, below the floor: the top stays
+        alloc(3, true),   // d: 96..99
+        grow(1, 24),      // d, the newest: in place
+        shrink(1, 5, 4),  // d: gives its tail back, the top at 120
+        Open,             // floor 120
+        grow(1, 8),       // d ends at the floor: moves to 120..150
         ForeignMark,
-        Reset { release: false },
+        reset(false), // this scope only: d's new place is gone
         Close,
+        alloc(40, false),
+        reset(false),
+        Close,                       // the top back at 96
         ResetTo { which: Which(2) }, // the top itself: accepted
-        Pop,
-        alloc(72, 0),
-        ResetTo { which: Which(2) }, // straddles the new block: accepted
+        allocate(8, false),          // g: 96..104
+        Mark,                        // 3: at 104
+        pop(),                       // g: the top back at 96
+        alloc(72, false),            // 96..168
+        ResetTo { which: Which(3) }, // straddles that block: accepted
         Close,
         ResetTo { which: Which(2) }, // above the top now: refused
         ResetTo { which: Which(1) },
-        Pop,
-        alloc(8, 1),
+        alloc(8, true),
+        pop(),
+        alloc(8, false),
         ResetTo { which: Which(1) },
-        Reset { release: true },
-        alloc(1, 2),
+        reset(true),
+        allocate(1, true),
     ];
     stack_ops::run(&program).unwrap();
 }
@@ -188,6 +219,7 @@ fn stack_program_exercises_every_operation() {
 /// rewind point, and the next block rightly starts there.
 #[test]
 fn stack_shrink_to_empty_after_a_rewind_moves_reuse_down() {
+    use anon_arena_model::api::ApiOp;
     use anon_arena_model::input::{Align, Size, Which};
     use stack_ops::StackOp::*;
     let program = [
@@ -195,25 +227,26 @@ fn stack_shrink_to_empty_after_a_rewind_moves_reuse_down() {
         Alloc {
             size: Size(51),
             align: Align(2),
-            how: 3,
+            slice: true,
             fill: 51,
         },
         Mark,
         Alloc {
             size: Size(0),
             align: Align(2),
-            how: 0,
+            slice: false,
             fill: 0,
         },
         ResetTo { which: Which(0) },
-        Shrink {
+        Trait(ApiOp::Shrink {
+            which: Which(0),
             less: Size(51),
             align: Align(2),
-        },
+        }),
         Alloc {
             size: Size(51),
             align: Align(2),
-            how: 3,
+            slice: true,
             fill: 51,
         },
     ];
@@ -221,8 +254,8 @@ fn stack_shrink_to_empty_after_a_rewind_moves_reuse_down() {
 }
 
 /// Every pool operation on a path where it does something: a full pool's
-/// refusals, `into_inner`, resizes within and beyond a slot, a shrink to
-/// nothing, and slot reuse.
+/// refusals, a write through a box, `into_inner`, resizes within and
+/// beyond a slot, a shrink to nothing, and slot reuse.
 #[test]
 fn pool_program_exercises_every_operation() {
     use anon_arena_model::input::{Align, Size, Which};
@@ -236,6 +269,14 @@ fn pool_program_exercises_every_operation() {
     program.extend((0..pool_ops::SLOTS).map(|seed| Alloc { seed: seed as u64 }));
     program.extend([
         raw(8, false), // full: refused
+        Write {
+            which: Which(4),
+            seed: 0xFEED,
+        },
+        Write {
+            which: Which(0), // a trait block: skipped
+            seed: 1,
+        },
         IntoInner { which: Which(5) },
         Alloc { seed: 99 }, // takes the slot just freed
         Grow {

@@ -83,6 +83,24 @@ pub struct Rules<'r> {
     pub cursor: Option<&'r mut CursorModel>,
 }
 
+impl<'r> Rules<'r> {
+    /// The rules of an allocator whose trait calls all bump the cursor
+    /// `cursor` models: the model decides every address and refusal (no
+    /// `may_refuse` is asked), and shrinks stay in place when aligned.
+    pub fn exact(cursor: &'r mut CursorModel, remaining: usize) -> Rules<'r> {
+        fn never_asked(_: Layout) -> bool {
+            false
+        }
+        Rules {
+            may_refuse: &never_asked,
+            may_refuse_move: &never_asked,
+            shrinks_in_place: true,
+            remaining,
+            cursor: Some(cursor),
+        }
+    }
+}
+
 /// Decodes a program from `bytes` and runs it against a fresh `S`.
 pub fn run_bytes<S: Subject>(bytes: &[u8]) -> Result<(), Failure>
 where
@@ -101,11 +119,9 @@ where
 {
     let bounds = subject.bounds();
     let mut checker = Checker::new(bounds.clone());
-    let mut cursor = S::CURSOR.then(|| CursorModel {
-        base: bounds.start,
-        pos: subject.stats().allocated,
-        capacity: subject.stats().capacity,
-    });
+    let stats = subject.stats();
+    let mut cursor =
+        S::CURSOR.then(|| CursorModel::new(bounds.start, stats.allocated, stats.capacity));
     let fail = |step: usize, violation: Violation| Failure {
         subject: S::NAME,
         step,

@@ -89,11 +89,7 @@ pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
 pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
     let mut arena = <Arena as Subject>::make();
     let mut checker = Checker::new(arena.bounds());
-    let mut model = CursorModel {
-        base: base_of(&arena),
-        pos: 0,
-        capacity: arena.capacity(),
-    };
+    let mut model = CursorModel::new(base_of(&arena), 0, arena.capacity());
     let fail = |step: usize, violation: Violation| Failure {
         subject: "Arena (surface)",
         step,
@@ -232,10 +228,11 @@ fn str_bytes(s: &mut str) -> &mut [u8] {
     unsafe { s.as_bytes_mut() }
 }
 
-/// Judges one allocation's outcome against the model and admits the block.
-struct Outcome<'c> {
-    checker: &'c mut Checker,
-    model: &'c mut CursorModel,
+/// Judges one allocation's outcome against the model and admits the block
+/// (the stack driver, [`crate::stack_ops`], judges its surface with it too).
+pub(crate) struct Outcome<'c> {
+    pub(crate) checker: &'c mut Checker,
+    pub(crate) model: &'c mut CursorModel,
 }
 
 impl Outcome<'_> {
@@ -251,7 +248,7 @@ impl Outcome<'_> {
 
     /// A slice of `len` `T`s whose bytes are `expected` (unchecked when
     /// `expected` is shorter than the slice).
-    fn slice<T>(
+    pub(crate) fn slice<T>(
         &mut self,
         len: usize,
         result: Result<&mut [T], Error>,
@@ -267,7 +264,7 @@ impl Outcome<'_> {
     /// The outcome must be what the model predicts for `intended` (`None`:
     /// a length whose layout overflows): the block at the model's address,
     /// or exactly the model's error; then the block is admitted.
-    fn check(
+    pub(crate) fn check(
         &mut self,
         intended: Option<Layout>,
         result: Result<(NonNull<u8>, Layout), Error>,
@@ -320,7 +317,7 @@ impl Outcome<'_> {
         };
         // SAFETY: a fresh block of `layout` from the arena, used only by the
         // checker (the reference it came from is gone) until the arena is
-        // reset, which clears the checker first.
+        // reset or rewound past it, which makes the checker forget it first.
         unsafe { self.checker.admit(ptr, layout, contents) }.map(drop)
     }
 }

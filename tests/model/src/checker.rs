@@ -328,6 +328,25 @@ impl Checker {
         Ok(())
     }
 
+    /// The stack rule by address: every block reaching past `cut`, or
+    /// starting at or past it, is gone (a scope ended or a mark was reset
+    /// to), the others are intact, and the next block starts at `cut`.
+    /// Unlike [`rewind`](Self::rewind) this holds however the blocks were
+    /// ordered: one made before a scope and moved into it by a resize dies
+    /// with the scope.
+    pub fn rewind_to(&mut self, cut: usize) -> Result<(), Violation> {
+        self.verify_all()?;
+        let (dead, live) = core::mem::take(&mut self.live)
+            .into_iter()
+            .partition(|block| block.range().start >= cut || block.range().end > cut);
+        self.live = live;
+        for block in dead {
+            self.remove_range(&block);
+        }
+        self.reuse_at = Some(cut);
+        Ok(())
+    }
+
     /// Drops the reuse rule of the last rewind: a LIFO free (pop, or a
     /// shrink of the top block) moved the cursor below where it said the
     /// next block goes.

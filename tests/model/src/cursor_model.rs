@@ -1,8 +1,14 @@
 //! [`CursorModel`]: where a bump cursor must put every block and where it
 //! must stand after every allocation, free and resize — the rules `Arena`,
-//! `StackArena` (outside scopes) and `SyncArena` share, written from the
-//! design (DESIGN.md, invariants 1, 2 and 5; "the newest allocation may be
-//! freed, grown or shrunk in place") rather than from their code.
+//! `StackArena` and `SyncArena` share, written from the design (DESIGN.md,
+//! invariants 1, 2 and 5; "the newest allocation may be freed, grown or
+//! shrunk in place") rather than from their code.
+//!
+//! `StackArena`'s scopes and marks move the cursor too: a scope's start is
+//! a floor (nothing inside the scope frees, grows or shrinks a block made
+//! before it so that the cursor goes below its start), its end and
+//! `reset` take the cursor back to that start, and `reset_to` moves it to
+//! a mark between the floor and the cursor.
 //!
 //! The drivers compare each block's address with [`Placed::addr`] and the
 //! allocator's `allocated_bytes()` with [`CursorModel::pos`] after every
@@ -22,6 +28,10 @@ pub struct CursorModel {
     pub pos: usize,
     /// Bytes the cursor manages.
     pub capacity: usize,
+    /// Offset of the innermost open scope's start (0 outside scopes): a
+    /// block starting below it is never the newest, so freeing or resizing
+    /// it leaves the cursor where it is.
+    pub floor: usize,
 }
 
 /// Where the model puts a block, and the cursor after it.
@@ -42,6 +52,17 @@ fn round8(size: usize) -> usize {
 }
 
 impl CursorModel {
+    /// A cursor over `capacity` bytes from `base`, standing at offset `pos`,
+    /// outside any scope.
+    pub fn new(base: usize, pos: usize, capacity: usize) -> CursorModel {
+        CursorModel {
+            base,
+            pos,
+            capacity,
+            floor: 0,
+        }
+    }
+
     /// A fresh block for `layout`, bumped from the cursor; `None` when it
     /// does not fit (the allocator must refuse).
     pub fn fresh(&self, layout: Layout) -> Option<Placed> {
@@ -60,10 +81,11 @@ impl CursorModel {
         })
     }
 
-    /// Whether the block at `addr` of `size` bytes is the newest: it ends
-    /// (rounded to 8) where the cursor stands.
+    /// Whether the block at `addr` of `size` bytes is the newest: it
+    /// starts at or above the floor and ends (rounded to 8) where the
+    /// cursor stands.
     pub fn is_newest(&self, addr: usize, size: usize) -> bool {
-        addr >= self.base && addr - self.base + round8(size) == self.pos
+        addr >= self.base + self.floor && addr - self.base + round8(size) == self.pos
     }
 
     /// `grow` of the block at `addr` from `old` to `new`: in place when it
@@ -107,5 +129,34 @@ impl CursorModel {
         if self.is_newest(addr, size) {
             self.pos = addr - self.base;
         }
+    }
+
+    /// Opens a scope where the cursor stands: that becomes the floor.
+    /// Returns the enclosing floor, for [`close_scope`](Self::close_scope).
+    pub fn open_scope(&mut self) -> usize {
+        core::mem::replace(&mut self.floor, self.pos)
+    }
+
+    /// Ends the innermost scope: the cursor goes back to its start and the
+    /// floor to `outer`, what [`open_scope`](Self::open_scope) returned.
+    pub fn close_scope(&mut self, outer: usize) {
+        self.pos = self.floor;
+        self.floor = outer;
+    }
+
+    /// `reset` of the innermost scope (of everything outside scopes): the
+    /// cursor goes back to the floor.
+    pub fn reset_scope(&mut self) {
+        self.pos = self.floor;
+    }
+
+    /// `reset_to` a mark taken at offset `mark`: accepted, and the cursor
+    /// moves there, exactly when it lies between the floor and the cursor.
+    pub fn reset_to(&mut self, mark: usize) -> bool {
+        let accepted = (self.floor..=self.pos).contains(&mark);
+        if accepted {
+            self.pos = mark;
+        }
+        accepted
     }
 }

@@ -13,8 +13,8 @@
 //!   generic over [`Subject`].
 //! * [`arena_ops`]: `Arena`'s own surface (`alloc*`, `try_*`, reset,
 //!   release) against an exact model of where the cursor must be.
-//! * [`stack_ops`]: `StackArena`'s marks, nested scopes and LIFO
-//!   pop / grow / shrink, under the checker's scope rule.
+//! * [`stack_ops`]: `StackArena`'s marks, nested scopes and trait calls
+//!   on any scope's blocks, against the cursor model with scope floors.
 //! * [`pool_ops`]: `Pool<T>`'s boxes and trait blocks under the slot and
 //!   count rules, and its LIFO slot reuse.
 //! * [`sync_ops`]: `SyncArena`'s surface and `Allocator` trait, from the

@@ -1,8 +1,9 @@
 //! Programs over `Pool<T>`: `try_alloc` / drop / `into_inner` of
-//! `PoolBox`es mixed with blocks taken, resized and freed through the
+//! `PoolBox`es and writes through them, mixed with blocks taken, resized and freed through the
 //! `Allocator` trait, under the shared [`Checker`] with the slot rule
 //! (`with_slots`: every block starts on a slot of its own) and the count
-//! rule (`check_count`: `len()` is the number of live blocks). On top, the
+//! rule (`check_count`: `len()` is the number of live blocks, and
+//! `is_empty()` says whether there are any). On top, the
 //! pool's own promises: it refuses only when full or for a layout larger
 //! than a slot, resizes in place, and reuses the newest freed slot first.
 
@@ -50,6 +51,14 @@ pub enum PoolOp {
     IntoInner {
         /// Which live block.
         which: Which,
+    },
+    /// Writes a new value through a live box's `DerefMut` and reads it
+    /// back through `Deref` (trait blocks are skipped).
+    Write {
+        /// Which live block.
+        which: Which,
+        /// The new value's seed.
+        seed: u64,
     },
     /// `grow` / `grow_zeroed` of a trait block: in place within the slot,
     /// refused beyond it.
@@ -118,6 +127,10 @@ pub fn run(ops: &[PoolOp]) -> Result<(), Failure> {
             .checker
             .check_count(pool.len())
             .map_err(|v| fail(step, v))?;
+        if pool.is_empty() != model.checker.is_empty() {
+            let found = format!("is_empty() {} with {} live", pool.is_empty(), pool.len());
+            return Err(fail(step, Violation::WrongOutcome(found)));
+        }
     }
     model.checker.verify_all().map_err(|v| fail(ops.len(), v))?;
     // Boxes drop here, after the checker has judged them.
@@ -147,19 +160,9 @@ impl<'p> Model<'p> {
         let full = self.checker.len() == SLOTS;
         match *op {
             PoolOp::Alloc { seed } => match self.pool.try_alloc(value(seed)) {
-                Ok(mut boxed) => {
-                    // Through `DerefMut`, so the checker's pointer may write.
-                    let ptr = NonNull::from(&mut *boxed).cast::<u8>();
-                    self.took(ptr)?;
-                    let expected = bytes_of(&value(seed));
-                    // SAFETY: the box's slot; nothing touches it through the
-                    // box again until the checker forgets it.
-                    unsafe {
-                        self.checker
-                            .admit(ptr, Layout::new::<Value>(), Contents::Bytes(&expected))
-                    }?;
-                    self.held.push(Held::Boxed(boxed));
-                    Ok(())
+                Ok(boxed) => {
+                    self.took(NonNull::from(&*boxed).cast())?;
+                    self.hold(boxed, seed).map(drop)
                 }
                 Err(back) if full && back == value(seed) => Ok(()),
                 Err(back) => Err(Violation::WrongOutcome(format!(
@@ -225,6 +228,10 @@ impl<'p> Model<'p> {
             },
             PoolOp::IntoInner { which } => match which.of(self.checker.len()) {
                 Some(index) => self.free(index, true),
+                None => Ok(()),
+            },
+            PoolOp::Write { which, seed } => match which.of(self.checker.len()) {
+                Some(index) => self.write(index, seed),
                 None => Ok(()),
             },
             PoolOp::Grow {
@@ -329,6 +336,49 @@ impl<'p> Model<'p> {
     fn raw_block(&self, which: Which) -> Option<usize> {
         let index = which.of(self.checker.len())?;
         matches!(self.held[index], Held::Raw).then_some(index)
+    }
+
+    /// Writes `value(seed)` through box `index` and reads it back. The
+    /// checker forgets the slot first (the box's `&mut` makes its pointer
+    /// stale) and admits it again, as the newest block, from the box's
+    /// new `&mut`, checking the bytes the write left.
+    fn write(&mut self, index: usize, seed: u64) -> Result<(), Violation> {
+        if let Held::Raw = self.held[index] {
+            return Ok(());
+        }
+        let old = self.checker.retire(index)?;
+        let Held::Boxed(mut boxed) = self.held.remove(index) else {
+            unreachable!("checked above");
+        };
+        *boxed = value(seed);
+        if *boxed != value(seed) {
+            return Err(Violation::WrongOutcome(format!(
+                "wrote {:?} through a box, read back {:?}",
+                value(seed),
+                *boxed
+            )));
+        }
+        let (expected, found) = (old.ptr.as_ptr() as usize, self.hold(boxed, seed)?);
+        if found != expected {
+            return Err(Violation::WrongPosition { expected, found });
+        }
+        Ok(())
+    }
+
+    /// Admits `boxed`, which must hold `value(seed)`, as the newest block,
+    /// through its `DerefMut` so the checker's pointer may write. Returns
+    /// its address.
+    fn hold(&mut self, mut boxed: PoolBox<'p, Value>, seed: u64) -> Result<usize, Violation> {
+        let ptr = NonNull::from(&mut *boxed).cast::<u8>();
+        let expected = bytes_of(&value(seed));
+        // SAFETY: the box's slot; nothing touches it through the box again
+        // until the checker forgets it.
+        unsafe {
+            self.checker
+                .admit(ptr, Layout::new::<Value>(), Contents::Bytes(&expected))
+        }?;
+        self.held.push(Held::Boxed(boxed));
+        Ok(ptr.as_ptr() as usize)
     }
 
     /// Frees block `index`: a box by drop (or `into_inner`, whose value

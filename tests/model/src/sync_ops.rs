@@ -245,20 +245,14 @@ fn run_epoch(
 /// cursor stands (past the handles' leases).
 fn on_arena(arena: &SyncArena, checker: &mut Checker, op: &ApiOp) -> Result<(), Violation> {
     let stats = arena.stats();
-    let mut cursor = CursorModel {
-        base: arena.bounds().start,
-        pos: stats.allocated,
-        capacity: stats.capacity,
-    };
-    let may_refuse = |layout| bump_may_refuse(layout, arena.remaining());
-    let rules = Rules {
-        may_refuse: &may_refuse,
-        may_refuse_move: &may_refuse,
-        shrinks_in_place: true,
-        remaining: stats.remaining,
-        cursor: Some(&mut cursor),
-    };
-    api::step(arena, checker, ARENA, op, rules)?;
+    let mut cursor = CursorModel::new(arena.bounds().start, stats.allocated, stats.capacity);
+    api::step(
+        arena,
+        checker,
+        ARENA,
+        op,
+        Rules::exact(&mut cursor, stats.remaining),
+    )?;
     let found = arena.allocated_bytes();
     if found != cursor.pos {
         return Err(Violation::Cursor {
