@@ -57,31 +57,6 @@ impl<K> Builder<K> {
         self
     }
 
-    /// Whether the arena's mapping may be kept for reuse when the arena
-    /// drops (on by default; only private anonymous mappings without
-    /// `populate`).
-    ///
-    /// A dropped [`Arena`](crate::Arena), [`StackArena`](crate::StackArena)
-    /// or [`SyncArena`](crate::SyncArena) leaves its mapping, with up to
-    /// about 8 MiB still resident, to the next arena of the same capacity and
-    /// options, which then starts without page faults, as `malloc` hands a
-    /// freed block to the next request. The new arena zeroes what
-    /// `allocate_zeroed` hands out from the old contents. At most four
-    /// mappings wait at a time; [`trim`](crate::trim) unmaps them.
-    /// `recycle(false)` unmaps this arena's mapping when it drops and never
-    /// takes a parked one: for memory that held secrets, or to make every
-    /// arena's page faults visible. Other types ignore it.
-    ///
-    /// ```
-    /// let arena = anon_arena::Arena::builder().capacity(1 << 20).recycle(false).build()?;
-    /// drop(arena); // unmapped here
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn recycle(mut self, on: bool) -> Self {
-        self.options.recycle = on;
-        self
-    }
-
     /// Aligns the region to 2 MiB and asks for transparent huge pages
     /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
     /// region, at the price of committing memory 2 MiB at a time.

@@ -133,6 +133,36 @@ macro_rules! arena_constructors {
                 self
             }
 
+            /// Whether the mapping may be parked for reuse when the arena
+            /// drops (on by default; only private anonymous mappings without
+            /// `populate`).
+            ///
+            /// A dropped arena leaves its mapping, with up to about 8 MiB
+            /// still resident, to the next arena whose capacity (rounded to
+            /// pages) and options are the same, which then starts on those
+            /// pages without faults, as `malloc` hands a freed block to the
+            /// next request. Like `malloc`'s memory, a block the new arena
+            /// hands out uninitialised may hold the old arena's bytes;
+            /// `allocate_zeroed` and the `alloc*` methods never show them. At
+            /// most four mappings wait; [`trim`](crate::trim) unmaps them and
+            /// [`set_recycling`](crate::set_recycling) switches recycling off
+            /// for the whole process. `recycle(false)` unmaps this arena's
+            /// mapping when it drops and never takes a parked one: for memory
+            /// that held secrets, or to make every page fault visible.
+            ///
+            /// ```
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]
+            ///     .capacity(1 << 20)
+            ///     .recycle(false)
+            ///     .build()?;
+            /// drop(arena); // unmapped here
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn recycle(mut self, on: bool) -> Self {
+                self.options.recycle = on;
+                self
+            }
+
             #[doc = concat!("Maps the region (or takes a parked one) and makes the `", stringify!($ty), "`.")]
             ///
             /// # Errors

@@ -40,7 +40,7 @@ pub use error::Error;
 pub use pages::PageAllocator;
 pub use pool::Pool;
 pub use pool_box::PoolBox;
-pub use region::{trim, Backing, Region};
+pub use region::{set_recycling, trim, Backing, Region};
 pub use shared::{SharedArena, SharedSafe};
 pub use stack::{Mark, ScopeGuard, StackArena};
 pub use sync::SyncArena;

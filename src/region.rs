@@ -343,9 +343,9 @@ impl Region {
     pub(crate) fn map_reusing(options: &RegionOptions) -> Result<(Region, usize), Error> {
         let shape = Shape::of(options)?;
         if Shape::recyclable(options) {
-            if let Some((ptr, parked)) = recycle::take(shape) {
+            if let Some(parked) = recycle::STORE.take(shape) {
                 let region = Region {
-                    ptr,
+                    ptr: parked.base,
                     len: shape.len,
                     mapped_len: shape.mapped_len,
                     shared: false,
@@ -355,20 +355,27 @@ impl Region {
                 return Ok((region, parked.dirty));
             }
         }
-        let region = match Region::map(options) {
+        let mut region = match Region::map(options) {
             // Parked mappings hold address space (and, under strict
             // overcommit or `RLIMIT_AS`, commit charge): give them back and
             // try once more before failing.
-            Err(Error::MapFailed { .. }) if recycle::trim() > 0 => Region::map(options)?,
+            Err(Error::MapFailed { .. }) if recycle::STORE.trim() > 0 => Region::map(options)?,
             mapped => mapped?,
         };
+        region.recyclable = Shape::recyclable(options).then_some(shape);
         Ok((region, 0))
     }
 
     /// Asks that the mapping be parked for reuse rather than unmapped when
-    /// the region drops (if its options allow), with `dirty` bytes from the
-    /// start possibly written.
-    pub(crate) fn recycle_on_drop(&mut self, dirty: usize) {
+    /// the region drops (if it came from [`map_reusing`](Self::map_reusing)
+    /// with options that allow it), with `dirty` bytes from the start
+    /// possibly written.
+    ///
+    /// # Safety
+    ///
+    /// * Every byte from `dirty` on still reads as zero when the region
+    ///   drops: the next arena to take the mapping trusts that.
+    pub(crate) unsafe fn recycle_on_drop(&mut self, dirty: usize) {
         self.dirty_on_drop = Some(dirty.min(self.len));
     }
 
@@ -401,7 +408,7 @@ impl Region {
             len,
             mapped_len,
             shared: options.shared,
-            recyclable: Shape::recyclable(options).then_some(shape),
+            recyclable: None,
             dirty_on_drop: None,
         };
         region.apply_options(options, huge)?;
@@ -458,12 +465,14 @@ impl Region {
 
 impl Region {
     /// Hands the mapping to the recycling store, trimmed to what it keeps
-    /// resident; `Err` when the store is full or the trim failed, and the
-    /// mapping must be unmapped after all.
+    /// resident; `Err` when recycling is off, the trim failed, or the
+    /// store is busy, and the mapping must be unmapped after all.
     fn park(&mut self, shape: Shape, dirty: usize) -> Result<(), ()> {
+        if !recycle::STORE.enabled() {
+            return Err(());
+        }
         let keep = shape.huge.lead() + recycle::KEEP_RESIDENT;
-        let written = align_up(dirty.max(recycle::RECORD_BYTES), page_size())
-            .map_or(self.len, |bytes| bytes.min(self.len));
+        let written = align_up(dirty, page_size()).map_or(self.len, |bytes| bytes.min(self.len));
         let dirty = if written > keep {
             // SAFETY: `keep..written` are whole pages inside the region (both
             // are page multiples, `written <= len`), and the owner has
@@ -473,11 +482,15 @@ impl Region {
         } else {
             written
         };
-        let parked = recycle::Parked { shape, dirty };
+        let parked = recycle::Parked {
+            base: self.ptr,
+            shape,
+            dirty,
+        };
         // SAFETY: the region is being dropped, so the mapping is ours to
-        // give away; it is of `shape`, its start is writable, and `dirty`
-        // covers the record (`dirty >= RECORD_BYTES`, as `keep` is too).
-        unsafe { recycle::park(self.ptr, parked) }.map_err(drop)
+        // give away; it is of `shape`, and zero from `dirty` on (the
+        // owner's promise in `recycle_on_drop`, and the discard above).
+        unsafe { recycle::STORE.park(parked) }.map_err(drop)
     }
 }
 
@@ -503,8 +516,10 @@ impl Drop for Region {
 /// of them, each with at most about 8 MiB still resident) so that the next
 /// arena of the same capacity and options starts with its pages resident
 /// instead of paying a page fault per page. Call this to give that memory
-/// back at once, e.g. before a long idle period. `Builder::recycle(false)`
-/// opts a single arena out.
+/// back at once, e.g. before a long idle period. A mapping that another
+/// thread is taking or parking at that very moment is left alone.
+/// `Builder::recycle(false)` opts a single arena out, [`set_recycling`]
+/// the whole process.
 ///
 /// ```
 /// drop(anon_arena::Arena::new());
@@ -512,7 +527,28 @@ impl Drop for Region {
 /// assert_eq!(anon_arena::trim(), 0, "nothing is left after a trim");
 /// ```
 pub fn trim() -> usize {
-    recycle::trim()
+    recycle::STORE.trim()
+}
+
+/// Turns the recycling of dropped arenas' mappings on (the default) or
+/// off for the whole process; turning it off also unmaps what is parked.
+///
+/// Recycling is what `free` does for `malloc`: a dropped arena's mapping,
+/// with up to about 8 MiB of pages still resident, goes to the next arena
+/// of the same capacity and options. Turn it off where memory must go back
+/// to the OS the moment an arena drops, where an arena's old contents must
+/// never reach another arena's uninitialised blocks (`allocate_zeroed`
+/// zeroes them either way), or to make a dangling pointer into a dropped
+/// arena fault again.
+///
+/// ```
+/// anon_arena::set_recycling(false);
+/// drop(anon_arena::Arena::new()); // unmapped here
+/// assert_eq!(anon_arena::trim(), 0);
+/// anon_arena::set_recycling(true);
+/// ```
+pub fn set_recycling(on: bool) {
+    recycle::STORE.set_enabled(on);
 }
 
 /// Unmaps a mapping of `shape` taken out of the recycling store.

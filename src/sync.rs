@@ -174,9 +174,10 @@ bump_surface!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
 
 impl Drop for SyncArena {
     fn drop(&mut self) {
-        // As for `Arena`: past what the cursor touched, the mapping is zero.
         let touched = self.cursor.touched();
-        self.region.recycle_on_drop(touched);
+        // SAFETY: as for `Arena`: past what the cursor touched, the mapping
+        // is zero (the cursor's invariant).
+        unsafe { self.region.recycle_on_drop(touched) };
     }
 }
 

@@ -286,3 +286,18 @@ fn a_new_mapping_where_a_dropped_sync_arena_was_is_not_poisoned() {
     });
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
 }
+
+#[test]
+fn a_read_through_a_pointer_into_a_dropped_arena_is_reported() {
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let stale: *const u64 = arena.alloc(42u64);
+        // Parked for reuse, not unmapped: the read would succeed silently.
+        drop(arena);
+        // SAFETY: none — this is the bug ASan must catch.
+        let value = unsafe { stale.read_volatile() };
+        eprintln!("read {value} after drop unnoticed");
+    });
+    assert_ne!(end, ChildEnd::Exited(0), "{report}");
+    assert!(report.contains("use-after-poison"), "{report}");
+}
