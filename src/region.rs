@@ -1,5 +1,9 @@
 //! [`Region`]: one anonymous memory mapping, unmapped on drop.
 //!
+//! An arena's region may instead be parked for the next arena of its shape
+//! when the arena drops ([`recycle`]); a `Region` made by a user is always
+//! unmapped.
+//!
 //! This is the only module that makes system calls. Everything above it works
 //! on the pointer and length a `Region` hands out, so the allocators stay
 //! plain arithmetic that Miri can check.
