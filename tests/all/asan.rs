@@ -79,21 +79,35 @@ fn live_blocks_and_reused_space_are_not_reported() {
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
 }
 
+/// Maps a new region of `len` bytes and reads all of it, which ASan must
+/// not report even where an earlier mapping at the same address was
+/// poisoned; returns whether the region covers `old`.
+fn new_region_reads_clean(len: usize, old: usize) -> bool {
+    let region = anon_arena::Region::new(len).unwrap();
+    let base = region.as_ptr() as usize;
+    // SAFETY: the whole region is fresh, readable memory.
+    let bytes = unsafe { std::slice::from_raw_parts(region.as_ptr(), region.len()) };
+    assert!(bytes.iter().all(|&b| b == 0));
+    (base..base + region.len()).contains(&old)
+}
+
 #[test]
 fn a_new_mapping_where_a_dropped_arena_was_is_not_poisoned() {
     let (end, report) = child_report(|| {
         let mut reused = false;
-        for _ in 0..4 {
-            let arena = Arena::with_capacity(1 << 20);
+        for round in 0..8 {
+            // Unmapped at once, or parked (poisoned) and then trimmed.
+            let recycle = round % 2 == 1;
+            let arena = Arena::builder()
+                .capacity(1 << 20)
+                .recycle(recycle)
+                .build()
+                .unwrap();
             let old = arena.alloc_slice_fill_copy(1000, 1u8).as_ptr() as usize;
             drop(arena);
+            anon_arena::trim();
             // The kernel tends to hand the same addresses out again.
-            let region = anon_arena::Region::new(1 << 20).unwrap();
-            let base = region.as_ptr() as usize;
-            reused |= (base..base + region.len()).contains(&old);
-            // SAFETY: the whole region is fresh, readable memory.
-            let bytes = unsafe { std::slice::from_raw_parts(region.as_ptr(), region.len()) };
-            assert!(bytes.iter().all(|&b| b == 0));
+            reused |= new_region_reads_clean(1 << 20, old);
         }
         eprintln!("addresses reused: {reused}");
     });
@@ -165,12 +179,7 @@ fn pool_churn_and_a_reused_mapping_are_not_reported() {
             let old = &*live[0] as *const _ as usize;
             drop((list, live));
             drop(pool);
-            let region = anon_arena::Region::new(16 << 20).unwrap();
-            let base = region.as_ptr() as usize;
-            // SAFETY: the whole region is fresh, readable memory.
-            let bytes = unsafe { std::slice::from_raw_parts(region.as_ptr(), region.len()) };
-            assert!(bytes.iter().all(|&b| b == 0));
-            eprintln!("reused: {}", (base..base + region.len()).contains(&old));
+            eprintln!("reused: {}", new_region_reads_clean(16 << 20, old));
         }
     });
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
@@ -269,19 +278,20 @@ fn threads_racing_on_a_sync_arena_are_not_reported() {
 #[test]
 fn a_new_mapping_where_a_dropped_sync_arena_was_is_not_poisoned() {
     let (end, report) = child_report(|| {
-        for _ in 0..4 {
-            let arena = SyncArena::with_capacity(1 << 20);
+        for round in 0..8 {
+            // Unmapped at once, or parked (poisoned) and then trimmed.
+            let arena = SyncArena::builder()
+                .capacity(1 << 20)
+                .recycle(round % 2 == 1)
+                .build()
+                .unwrap();
             let local = arena.local();
             let old = local.alloc_slice_fill_copy(1000, 1u8).as_ptr() as usize;
             drop(local);
             arena.alloc_slice_fill_copy(1000, 1u8);
             drop(arena);
-            let region = anon_arena::Region::new(1 << 20).unwrap();
-            let base = region.as_ptr() as usize;
-            // SAFETY: the whole region is fresh, readable memory.
-            let bytes = unsafe { std::slice::from_raw_parts(region.as_ptr(), region.len()) };
-            assert!(bytes.iter().all(|&b| b == 0));
-            eprintln!("reused: {}", (base..base + region.len()).contains(&old));
+            anon_arena::trim();
+            eprintln!("reused: {}", new_region_reads_clean(1 << 20, old));
         }
     });
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
