@@ -22,6 +22,23 @@ const CAPACITY: usize = N * 8 + (1 << 20);
 type BumpScope8 =
     bump_scope::Bump<bump_scope::alloc::Global, bump_scope::settings::BumpSettings<8>>;
 
+/// One row of a resettable allocator: `$make` it once, then each
+/// iteration resets it and allocates `$alloc` for every value `$i`. It is
+/// dropped before the next row, so the rows do not share memory.
+macro_rules! reset_row {
+    ($g:expr, $name:expr, $make:expr, |$a:ident, $i:ident| $alloc:expr) => {{
+        let mut $a = $make;
+        $g.bench_function($name, |b| {
+            b.iter(|| {
+                $a.reset();
+                for $i in 0..N as u64 {
+                    black_box($alloc);
+                }
+            })
+        });
+    }};
+}
+
 fn small(c: &mut Criterion) {
     heap::keep_heap_resident();
     let mut g = c.benchmark_group("small");
@@ -33,72 +50,43 @@ fn small(c: &mut Criterion) {
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(3));
 
-    let mut floor = floor::FloorBump::with_capacity(CAPACITY);
-    g.bench_function("floor (hand-written bump)", |b| {
-        b.iter(|| {
-            floor.reset();
-            for i in 0..N {
-                black_box(floor.alloc(i as u64));
-            }
-        })
-    });
-    drop(floor);
-
-    let mut arena = anon_arena::Arena::with_capacity(CAPACITY);
-    g.bench_function("anon_arena::Arena", |b| {
-        b.iter(|| {
-            arena.reset();
-            for i in 0..N {
-                black_box(arena.alloc(i as u64));
-            }
-        })
-    });
-    drop(arena);
-
-    let mut bump = bumpalo::Bump::with_capacity(CAPACITY);
-    g.bench_function("bumpalo::Bump", |b| {
-        b.iter(|| {
-            bump.reset();
-            for i in 0..N {
-                black_box(bump.alloc(i as u64));
-            }
-        })
-    });
-    drop(bump);
-
-    let mut bump = bumpalo::Bump::<8>::with_min_align_and_capacity(CAPACITY);
-    g.bench_function("bumpalo::Bump MIN_ALIGN=8", |b| {
-        b.iter(|| {
-            bump.reset();
-            for i in 0..N {
-                black_box(bump.alloc(i as u64));
-            }
-        })
-    });
-    drop(bump);
-
+    reset_row!(
+        g,
+        "floor (hand-written bump)",
+        floor::FloorBump::with_capacity(CAPACITY),
+        |floor, i| floor.alloc(i)
+    );
+    reset_row!(
+        g,
+        "anon_arena::Arena",
+        anon_arena::Arena::with_capacity(CAPACITY),
+        |arena, i| arena.alloc(i)
+    );
+    reset_row!(
+        g,
+        "bumpalo::Bump",
+        bumpalo::Bump::with_capacity(CAPACITY),
+        |bump, i| bump.alloc(i)
+    );
+    reset_row!(
+        g,
+        "bumpalo::Bump MIN_ALIGN=8",
+        bumpalo::Bump::<8>::with_min_align_and_capacity(CAPACITY),
+        |bump, i| bump.alloc(i)
+    );
     let bytes = Layout::array::<u8>(CAPACITY).unwrap();
-    let mut bump = bump_scope::Bump::<bump_scope::alloc::Global>::with_capacity(bytes);
-    g.bench_function("bump_scope::Bump", |b| {
-        b.iter(|| {
-            bump.reset();
-            for i in 0..N {
-                black_box(bump.alloc(i as u64).into_mut());
-            }
-        })
-    });
-    drop(bump);
-
-    let mut bump = BumpScope8::with_capacity(bytes);
-    g.bench_function("bump_scope::Bump MIN_ALIGN=8", |b| {
-        b.iter(|| {
-            bump.reset();
-            for i in 0..N {
-                black_box(bump.alloc(i as u64).into_mut());
-            }
-        })
-    });
-    drop(bump);
+    reset_row!(
+        g,
+        "bump_scope::Bump",
+        bump_scope::Bump::<bump_scope::alloc::Global>::with_capacity(bytes),
+        |bump, i| bump.alloc(i).into_mut()
+    );
+    reset_row!(
+        g,
+        "bump_scope::Bump MIN_ALIGN=8",
+        BumpScope8::with_capacity(bytes),
+        |bump, i| bump.alloc(i).into_mut()
+    );
 
     // The slow rows (about 0.5 s per iteration with setup and teardown)
     // get less time: their ratios are large, and a full `cargo bench`

@@ -346,14 +346,15 @@ impl Region {
     /// how many bytes from the start may hold old data (0 for a new one).
     pub(crate) fn map_reusing(options: &RegionOptions) -> Result<(Region, usize), Error> {
         let shape = Shape::of(options)?;
-        if Shape::recyclable(options) {
+        let recyclable = Shape::recyclable(options).then_some(shape);
+        if recyclable.is_some() {
             if let Some(parked) = recycle::STORE.take(shape) {
                 let region = Region {
                     ptr: parked.base,
                     len: shape.len,
                     mapped_len: shape.mapped_len,
                     shared: false,
-                    recyclable: Some(shape),
+                    recyclable,
                     dirty_on_drop: None,
                 };
                 return Ok((region, parked.dirty));
@@ -366,7 +367,7 @@ impl Region {
             Err(Error::MapFailed { .. }) if recycle::STORE.trim() > 0 => Region::map(options)?,
             mapped => mapped?,
         };
-        region.recyclable = Shape::recyclable(options).then_some(shape);
+        region.recyclable = recyclable;
         Ok((region, 0))
     }
 
@@ -507,8 +508,7 @@ impl Drop for Region {
         }
         // SAFETY: `ptr..ptr + mapped_len` is exactly the mapping this region
         // owns; whoever borrowed from it is gone, since `drop` has `&mut self`.
-        let result = unsafe { unmap(self.ptr, self.mapped_len) };
-        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+        unsafe { unmap_whole(self.ptr, self.mapped_len) };
     }
 }
 
@@ -555,15 +555,17 @@ pub fn set_recycling(on: bool) {
     recycle::STORE.set_enabled(on);
 }
 
-/// Unmaps a mapping of `shape` taken out of the recycling store.
+/// Unmaps a whole mapping that is going away (a dropped region, or one
+/// taken out of the recycling store). `munmap` of a whole mapping fails
+/// only on a bad address, which would be this crate's bug.
 ///
 /// # Safety
 ///
-/// * `base` starts a mapping of `shape` the caller owns, and nothing will
-///   access it again.
-unsafe fn unmap_parked(base: NonNull<u8>, shape: Shape) {
+/// * `base..base + mapped_len` is exactly a mapping the caller owns, and
+///   nothing will access it again.
+unsafe fn unmap_whole(base: NonNull<u8>, mapped_len: usize) {
     // SAFETY: the caller's contract.
-    let result = unsafe { unmap(base, shape.mapped_len) };
+    let result = unsafe { unmap(base, mapped_len) };
     debug_assert!(result.is_ok(), "munmap failed: {result:?}");
 }
 

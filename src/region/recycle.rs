@@ -216,7 +216,7 @@ impl Store {
 unsafe fn unmap(parked: Parked) {
     asan::unpoison(parked.base, parked.dirty);
     // SAFETY: the caller's contract.
-    unsafe { super::unmap_parked(parked.base, parked.shape) };
+    unsafe { super::unmap_whole(parked.base, parked.shape.mapped_len) };
 }
 
 #[cfg(test)]

@@ -84,3 +84,11 @@ pub fn resident_in(start: usize, len: usize) -> usize {
     }
     total_kib * 1024
 }
+
+/// Asserts that no two `(address, length)` spans overlap; sorts them.
+pub fn assert_disjoint(spans: &mut [(usize, usize)]) {
+    spans.sort_unstable();
+    for pair in spans.windows(2) {
+        assert!(pair[0].0 + pair[0].1 <= pair[1].0, "overlap: {pair:?}");
+    }
+}

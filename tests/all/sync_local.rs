@@ -8,6 +8,8 @@ use allocator_api2::alloc::Allocator;
 use allocator_api2::vec::Vec as AVec;
 use anon_arena::{Error, SyncArena};
 
+use crate::common::assert_disjoint;
+
 /// Threads and allocations per thread: the 8 × 50k natively, a
 /// token run under Miri.
 const THREADS: usize = if cfg!(miri) { 3 } else { 8 };
@@ -46,10 +48,7 @@ fn eight_handles_on_eight_threads_get_disjoint_blocks_and_keep_their_values() {
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     let mut spans: Vec<(usize, usize)> = per_thread.into_iter().flatten().collect();
-    spans.sort_unstable();
-    for pair in spans.windows(2) {
-        assert!(pair[0].0 + pair[0].1 <= pair[1].0, "overlap: {pair:?}");
-    }
+    assert_disjoint(&mut spans);
     let handed_out: usize = spans.iter().map(|&(_, len)| len).sum();
     assert!(
         arena.allocated_bytes() >= handed_out,
