@@ -81,7 +81,7 @@ pub(crate) struct AtomicCursor {
 }
 
 // SAFETY: the cursor refers only to memory its creator promised to keep
-// valid and reachable only through it (`new`'s contract), wherever the
+// valid and reachable only through it (`with_dirty_prefix`'s contract), wherever the
 // cursor goes; nothing in it is tied to a thread.
 unsafe impl Send for AtomicCursor {}
 // SAFETY: `&self` methods read the immutable `start`/`capacity` or work on
