@@ -15,3 +15,4 @@ mod shared;
 mod stack;
 mod sync;
 mod sync_local;
+mod vec_drive;
