@@ -15,8 +15,10 @@
 //! Freeing or resizing the newest block is a compare-and-swap from that
 //! block's end: it succeeds only if nothing was allocated after it.
 //!
-//! Pointers are always `start.add(offset)`: every block carries the
-//! provenance of the mapping the cursor was made over.
+//! Pointers are always `start.add(offset)`, or a caller's address given
+//! `start`'s provenance ([`own`](AtomicCursor::own)): every block carries
+//! the provenance of the mapping the cursor was made over, never that of
+//! the pointer a caller handed back.
 //!
 //! With `cfg(asan)` the cursor tells AddressSanitizer what is live through
 //! an [`asan::AtomicShadow`]: free space ahead of the offset is poisoned a
@@ -307,6 +309,17 @@ impl AtomicCursor {
         }
     }
 
+    /// `block`'s address with the cursor's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry a tag narrowed to its old block (a
+    /// `Box` retags to its `T`): a block grown or shrunk in place, or bytes
+    /// written past the old end, must go through a pointer derived from
+    /// `start` instead, as [`RawCursor`](super::RawCursor) does.
+    #[inline(always)]
+    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(block.addr())
+    }
+
     /// The offset of `block` from `start`, if it points into the memory
     /// (an over-aligned zero-sized block does not).
     #[inline]
@@ -391,6 +404,10 @@ impl AtomicCursor {
     ) -> Option<NonNull<u8>> {
         let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
         if let (true, Some(offset)) = (fits_alignment, self.offset_of(block)) {
+            // In the memory (`offset_of`), so `start`'s provenance covers it;
+            // this holds for a zero-sized block that a far alignment put at
+            // an address inside the memory too.
+            let block = self.own(block);
             // Cannot overflow: sizes from a `Layout` are below `isize::MAX`,
             // and `offset <= capacity`, which is a mapping's length.
             let old_end = offset + math::round_to_min_align(old.size())?;
@@ -449,6 +466,7 @@ impl AtomicCursor {
             return Some(moved);
         }
         if let Some(offset) = self.offset_of(block) {
+            let block = self.own(block);
             // Cannot overflow: the old block, rounded, fit in the memory.
             let old_end = offset + math::round_to_min_align(old.size())?;
             let new_end = offset + math::round_to_min_align(new.size())?;
@@ -460,7 +478,10 @@ impl AtomicCursor {
             // up the tail past `new.size()`; if the offset is still
             // `old_end`, no other live block lies in the tail.
             unsafe { self.rewind(old_end, new_end) };
+            return Some(block);
         }
+        // Only a zero-sized block a far alignment put outside the memory
+        // gets here; it owns no bytes, so no provenance is needed.
         Some(block)
     }
 

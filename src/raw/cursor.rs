@@ -342,7 +342,10 @@ impl RawCursor {
             // tail past `new.size()` is given up by the caller.
             unsafe { self.rewind(self.own(block).add(rounded)) };
         }
-        Some(block)
+        // What the cursor hands out carries its own provenance, as in `grow`
+        // (a zero-sized block outside the memory needs none, and is given
+        // `start`'s harmlessly).
+        Some(self.own(block))
     }
 
     /// Moves `pos` back to `to`, remembering how far memory was written.
