@@ -19,7 +19,7 @@ use crate::constructors::map_region;
 use crate::error::Error;
 use crate::raw::AtomicCursor;
 use crate::region::Region;
-use crate::surface::alloc_failed;
+use crate::surface::{alloc_failed, alloc_slice_failed};
 
 /// Bytes at the start of the mapping that hold the cursor: one cache line,
 /// so the first allocation does not share a line with the hot cursor.
@@ -342,7 +342,7 @@ impl SharedArena {
     pub fn alloc_slice_copy<T: SharedSafe + Copy>(&self, src: &[T]) -> &mut [T] {
         match self.try_alloc_slice_copy(src) {
             Ok(slice) => slice,
-            Err(error) => alloc_failed("SharedArena", slice_layout::<T>(src.len()), error),
+            Err(error) => alloc_slice_failed::<T>("SharedArena", src.len(), error),
         }
     }
 
@@ -390,7 +390,7 @@ impl SharedArena {
     pub fn alloc_slice_fill_copy<T: SharedSafe + Copy>(&self, len: usize, value: T) -> &mut [T] {
         match self.try_alloc_slice_fill_copy(len, value) {
             Ok(slice) => slice,
-            Err(error) => alloc_failed("SharedArena", slice_layout::<T>(len), error),
+            Err(error) => alloc_slice_failed::<T>("SharedArena", len, error),
         }
     }
 
@@ -553,13 +553,6 @@ impl Builder<SharedArena> {
         assert_eq!(dirty, 0, "SharedArena: a shared mapping must be fresh");
         Ok(SharedArena::from_region(region))
     }
-}
-
-/// The layout of `len` `T`s for a panic message (saturated when it
-/// overflows, which `try_` forms report as [`Error::LayoutOverflow`]).
-#[cold]
-fn slice_layout<T>(len: usize) -> Layout {
-    Layout::array::<T>(len).unwrap_or(Layout::new::<T>())
 }
 
 #[cfg(test)]

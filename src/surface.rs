@@ -18,6 +18,7 @@
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
+use core::mem::{align_of, size_of};
 
 use crate::error::Error;
 
@@ -32,6 +33,24 @@ pub(crate) fn alloc_failed(allocator: &str, layout: Layout, error: Error) -> ! {
         layout.size(),
         layout.align()
     )
+}
+
+/// [`alloc_failed`] for a slice of `len` `T`s, whose layout may not exist:
+/// the message gives the whole request even when its size overflows.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn alloc_slice_failed<T>(allocator: &str, len: usize, error: Error) -> ! {
+    match Layout::array::<T>(len) {
+        Ok(layout) => alloc_failed(allocator, layout, error),
+        Err(_) => panic!(
+            "{allocator}: cannot allocate {len} elements of {} bytes ({} bytes) aligned to {}: {error}",
+            size_of::<T>(),
+            // Cannot overflow: both factors are below 2^64.
+            len as u128 * size_of::<T>() as u128,
+            align_of::<T>()
+        ),
+    }
 }
 
 /// Writes the inherent allocation methods for `$ty`, whose doc examples
@@ -132,16 +151,15 @@ macro_rules! bump_surface {
             pub fn try_alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> Result<&$out mut T, $crate::Error> {
                 let layout = core::alloc::Layout::new::<T>();
                 let block = match self.raw_alloc(layout) {
-                    Some(block) => block.cast::<T>(),
+                    Some(block) => block.cast::<core::mem::MaybeUninit<T>>(),
                     None => return Err(self.alloc_error(layout)),
                 };
                 // SAFETY: `raw_alloc` returned a block valid and aligned for a
                 // `T`, disjoint from every other live block, living as long as
-                // `&self`; it is initialised before the reference is made.
-                unsafe {
-                    block.as_ptr().write(f());
-                    Ok(&mut *block.as_ptr())
-                }
+                // `&self`; a `MaybeUninit` needs no initialisation.
+                let slot = unsafe { &mut *block.as_ptr() };
+                // `f` runs outside the `unsafe` block and writes in place.
+                Ok(slot.write(f()))
             }
 
             /// Copies `src` into the arena.
@@ -342,11 +360,7 @@ macro_rules! bump_surface {
             pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &$out mut [T] {
                 match self.try_alloc_slice_fill_with(len, f) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::surface::alloc_failed(
-                        stringify!($ty),
-                        core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
-                        error,
-                    ),
+                    Err(error) => $crate::surface::alloc_slice_failed::<T>(stringify!($ty), len, error),
                 }
             }
 
@@ -377,9 +391,10 @@ macro_rules! bump_surface {
                 };
                 let block = block.cast::<T>();
                 for i in 0..len {
+                    let value = f(i);
                     // SAFETY: `i < len` elements fit in the block, which is
                     // aligned for `T` and owned by this call alone.
-                    unsafe { block.as_ptr().add(i).write(f(i)) };
+                    unsafe { block.as_ptr().add(i).write(value) };
                 }
                 // SAFETY: all `len` elements were written above.
                 Ok(unsafe { core::slice::from_raw_parts_mut(block.as_ptr(), len) })
@@ -447,11 +462,7 @@ macro_rules! bump_surface {
                 let len = iter.len();
                 match self.try_alloc_slice_fill_iter(iter) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::surface::alloc_failed(
-                        stringify!($ty),
-                        core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
-                        error,
-                    ),
+                    Err(error) => $crate::surface::alloc_slice_failed::<T>(stringify!($ty), len, error),
                 }
             }
 

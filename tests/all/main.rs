@@ -8,6 +8,7 @@ mod checker;
 mod common;
 mod model;
 mod pages;
+mod panic_messages;
 mod pool;
 mod recycle;
 mod region;
