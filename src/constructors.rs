@@ -142,8 +142,13 @@ macro_rules! arena_constructors {
             /// pages) and options are the same, which then starts on those
             /// pages without faults, as `malloc` hands a freed block to the
             /// next request. Like `malloc`'s memory, a block the new arena
-            /// hands out uninitialised may hold the old arena's bytes;
-            /// `allocate_zeroed` and the `alloc*` methods never show them. At
+            /// hands out uninitialised — the raw pointer of `alloc_layout`,
+            /// or a block from `Allocator::allocate` or `grow` — may hold
+            /// the old arena's bytes (as it may after a `reset`).
+            /// `allocate_zeroed` and `grow_zeroed` zero them, and the methods
+            /// that return references (`alloc`, `alloc_with`, `alloc_str`,
+            /// `alloc_slice_*`) write every element first, so safe code
+            /// never sees them. At
             /// most four mappings wait; [`trim`](crate::trim) unmaps them and
             /// [`set_recycling`](crate::set_recycling) switches recycling off
             /// for the whole process. `recycle(false)` unmaps this arena's
