@@ -1,10 +1,17 @@
 //! [`PageAllocator`]: every allocation its own anonymous mapping, unmapped
 //! the moment it is freed, resized with `mremap`.
 //!
+//! Every live mapping's base pointer is kept in a [`registry`], and
+//! resizes and frees act through it, never through the caller's pointer
+//! (whose provenance may cover only part of the mapping).
+//!
 //! `unsafe` is allowed here because the allocator hands out, resizes and
-//! takes back raw mappings through the region layer's `map_pages`, `remap`
-//! and `unmap`, and implements the unsafe `RawAllocator` contract.
+//! takes back raw mappings through the region layer's `map_pages`,
+//! `resize_in_place`, `remap_onto` and `unmap`, and implements the unsafe
+//! `RawAllocator` contract.
 #![allow(unsafe_code)]
+
+mod registry;
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
@@ -13,14 +20,16 @@ use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::math::align_up;
 use crate::raw::RawAllocator;
 use crate::region::{self, page_size};
+use registry::LIVE;
 
 /// An allocator that gives every allocation its own anonymous mapping,
 /// rounded up to whole pages, and unmaps it as soon as it is deallocated —
 /// what glibc `malloc` does for blocks above `M_MMAP_THRESHOLD`, without the
 /// threshold.
 ///
-/// Growing or shrinking uses `mremap(MREMAP_MAYMOVE)`: the kernel moves page
-/// table entries instead of copying bytes, so a huge
+/// Growing or shrinking uses `mremap`, in place where the kernel can and
+/// else onto a fresh mapping of the new size: the kernel moves page table
+/// entries instead of copying bytes, so a huge
 /// `Vec<u8, PageAllocator>` doubles its capacity in time that does not
 /// depend on its length. Memory handed back is returned to the OS at once,
 /// so the resident set falls as soon as a collection is dropped.
@@ -32,8 +41,7 @@ use crate::region::{self, page_size};
 /// * Alignments up to the page size come free with `mmap`. Larger ones are
 ///   honoured by mapping `align - page` extra bytes and unmapping the
 ///   misaligned head and the tail; such blocks grow and shrink by
-///   allocating, copying and unmapping, since `mremap` may move a mapping
-///   to any page boundary.
+///   allocating, copying and unmapping.
 /// * `allocate_zeroed` costs nothing extra: fresh pages are zero.
 ///
 /// ```
@@ -66,29 +74,77 @@ fn mapping_len(size: usize) -> Option<usize> {
 impl PageAllocator {
     /// Maps `len` bytes (whole pages) aligned to `align`, which is larger
     /// than a page: maps `len + align - page`, then unmaps the misaligned
-    /// head and the tail.
+    /// head and the tail (all of it if that fails).
     #[cold]
     fn map_overaligned(len: usize, align: usize) -> Option<NonNull<u8>> {
         let page = page_size();
         let reserve = len.checked_add(align - page)?;
         let base = region::map_pages(reserve).ok()?;
-        let head = align_up(base.addr().get(), align)? - base.addr().get();
-        let tail = reserve - head - len;
-        // SAFETY: `head <= align - page`, so `head + len <= reserve` and the
-        // block lies in the fresh mapping.
-        let block = unsafe { base.add(head) };
-        // SAFETY: the head and tail are whole pages (mapping addresses and
-        // `len`, `align` are page multiples) of our fresh mapping, outside
-        // the block, and nothing points into them.
-        unsafe {
-            if head > 0 {
-                region::unmap(base, head).ok()?;
-            }
-            if tail > 0 {
-                region::unmap(block.add(len), tail).ok()?;
+        // Whole pages below `align - page`: `base` is page-aligned.
+        let head = base.as_ptr().align_offset(align);
+        // SAFETY: a fresh mapping nothing points into; `head <= align -
+        // page`, so `head + len <= reserve`, and mapping addresses, `len`
+        // and `align` are page multiples.
+        unsafe { region::keep_window(base, reserve, head, len) }.ok()
+    }
+
+    /// Records a fresh mapping of `len` bytes at `block` and hands it out;
+    /// unmaps it and fails if the registry cannot map a node for it.
+    fn register(block: NonNull<u8>, len: usize) -> Option<NonNull<u8>> {
+        if LIVE.insert(block).is_ok() {
+            return Some(block);
+        }
+        // SAFETY: the mapping was just made, is exactly `len` bytes, and is
+        // handed to no one.
+        let result = unsafe { region::unmap(block, len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+        None
+    }
+
+    /// Resizes the whole mapping of a live block from `old_len` to
+    /// `new_len` bytes (page counts that differ): in place when the kernel
+    /// can (always when shrinking), else by moving its pages with `mremap`
+    /// onto a registered reservation of the new size, so that nothing can
+    /// fail once they have moved. On failure the block stays as it was.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` is a live block of this allocator whose mapping is
+    ///   `old_len` bytes, not used again if this returns `Some`.
+    unsafe fn resize(ptr: NonNull<u8>, old_len: usize, new_len: usize) -> Option<NonNull<u8>> {
+        let base = PageAllocator::base(ptr)?;
+        // SAFETY: the registered pointer of the block's whole mapping of
+        // `old_len` bytes, without guard page.
+        if unsafe { region::resize_in_place(base, old_len, new_len) }.is_ok() {
+            return Some(base);
+        }
+        let target = PageAllocator::register(region::map_pages(new_len).ok()?, new_len)?;
+        // Out of the registry before its address is given up.
+        LIVE.remove(base.addr().get());
+        // SAFETY: `base` as above, out of the registry, and given up by the
+        // caller if this succeeds; `target` is a fresh mapping of `new_len`
+        // bytes nothing points into.
+        match unsafe { region::remap_onto(base, old_len, new_len, target) } {
+            Ok(()) => Some(target),
+            Err(_) => {
+                // Still at `base`, whose nodes exist: cannot fail.
+                let back = LIVE.insert(base);
+                debug_assert!(back.is_ok(), "re-registering {base:p} failed: {back:?}");
+                LIVE.remove(target.addr().get());
+                // SAFETY: the reservation made above, handed to no one.
+                let result = unsafe { region::unmap(target, new_len) };
+                debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+                None
             }
         }
-        Some(block)
+    }
+
+    /// The registered base pointer of a live block, with the provenance of
+    /// its whole mapping.
+    fn base(ptr: NonNull<u8>) -> Option<NonNull<u8>> {
+        let base = LIVE.find(ptr.addr().get());
+        debug_assert!(base.is_some(), "PageAllocator: {ptr:p} is not a live block");
+        base
     }
 
     /// Moves a block to a fresh mapping for `new`: allocate, copy the bytes
@@ -119,7 +175,8 @@ impl PageAllocator {
 // SAFETY: every non-empty block is a mapping of its own (so blocks never
 // overlap), readable and writable for at least `layout.size()` bytes,
 // aligned (mappings are page-aligned; larger alignments are trimmed to), and
-// alive until `deallocate` unmaps it. Fresh pages read as zero; `grow`
+// alive until `deallocate` unmaps it. Pointers handed out or acted through
+// are the registered ones, with the whole mapping's provenance. Fresh pages read as zero; `grow`
 // zeroes the one partial page it reuses when asked to, and `mremap` keeps
 // the bytes of the common prefix.
 unsafe impl RawAllocator for PageAllocator {
@@ -129,10 +186,12 @@ unsafe impl RawAllocator for PageAllocator {
             return Some(dangling(layout.align()));
         }
         let len = mapping_len(layout.size())?;
-        if layout.align() > page_size() {
-            return PageAllocator::map_overaligned(len, layout.align());
-        }
-        region::map_pages(len).ok()
+        let block = if layout.align() > page_size() {
+            PageAllocator::map_overaligned(len, layout.align())?
+        } else {
+            region::map_pages(len).ok()?
+        };
+        PageAllocator::register(block, len)
     }
 
     #[inline]
@@ -150,9 +209,15 @@ unsafe impl RawAllocator for PageAllocator {
         let Some(len) = mapping_len(layout.size()) else {
             return;
         };
-        // SAFETY: `ptr..ptr + len` is exactly the mapping made for this
-        // block, and the caller does not use it again.
-        let result = unsafe { region::unmap(ptr, len) };
+        // Out of the registry before `munmap`: once unmapped, the address
+        // may come back from another thread's `mmap` at once.
+        let Some(base) = LIVE.remove(ptr.addr().get()) else {
+            debug_assert!(false, "PageAllocator: {ptr:p} is not a live block");
+            return;
+        };
+        // SAFETY: `base..base + len` is exactly the mapping made for this
+        // block, with its provenance, and the caller does not use it again.
+        let result = unsafe { region::unmap(base, len) };
         debug_assert!(result.is_ok(), "munmap failed: {result:?}");
     }
 
@@ -174,19 +239,20 @@ unsafe impl RawAllocator for PageAllocator {
         let old_len = mapping_len(old.size())?;
         let new_len = mapping_len(new.size())?;
         if zeroed {
+            let base = PageAllocator::base(ptr)?;
             // The rest of the last old page may hold bytes from before a
             // shrink; pages past it will be fresh.
             let dirty = new.size().min(old_len) - old.size();
             // SAFETY: `old.size()..old.size() + dirty` lies in the block's
-            // mapping (below `old_len`), and the caller gives us those bytes.
-            unsafe { ptr::write_bytes(ptr.as_ptr().add(old.size()), 0, dirty) };
+            // mapping (below `old_len`), whose provenance `base` has, and
+            // the caller gives us those bytes.
+            unsafe { ptr::write_bytes(base.as_ptr().add(old.size()), 0, dirty) };
         }
         if new_len == old_len {
-            return Some(ptr);
+            return PageAllocator::base(ptr);
         }
-        // SAFETY: `ptr..ptr + old_len` is the whole mapping of a live block,
-        // without guard page; the caller drops `ptr` if a new one returns.
-        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+        // SAFETY: forwarded caller contract; the mapping is `old_len` bytes.
+        unsafe { PageAllocator::resize(ptr, old_len, new_len) }
     }
 
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
@@ -202,10 +268,10 @@ unsafe impl RawAllocator for PageAllocator {
         let old_len = mapping_len(old.size())?;
         let new_len = mapping_len(new.size())?;
         if new_len == old_len {
-            return Some(ptr);
+            return PageAllocator::base(ptr);
         }
-        // SAFETY: as in `grow`; shrinking a mapping keeps its start.
-        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+        // SAFETY: forwarded caller contract; the mapping is `old_len` bytes.
+        unsafe { PageAllocator::resize(ptr, old_len, new_len) }
     }
 }
 

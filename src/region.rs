@@ -30,6 +30,9 @@ use crate::error::Error;
 use crate::math::{align_down, align_up};
 
 mod recycle;
+mod trim;
+
+pub(crate) use trim::keep_window;
 
 /// Where the zero pages of a [`Region`] come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -404,7 +407,7 @@ impl Region {
         let ptr = if align_huge {
             // SAFETY: `base..base + reserve` is the mapping just made and
             // nothing points into it yet.
-            unsafe { trim_to_huge_page(base, reserve, mapped_len, huge.lead()) }
+            unsafe { trim_to_huge_page(base, reserve, mapped_len, huge.lead()) }?
         } else {
             base
         };
@@ -639,7 +642,7 @@ fn map_raw(len: usize, options: &RegionOptions) -> Result<NonNull<u8>, Error> {
 
 /// Unmaps the head and tail of a fresh mapping so that `keep` bytes remain,
 /// starting `lead` bytes before a multiple of [`HUGE_PAGE`]; returns that
-/// start.
+/// start. On failure nothing of the mapping is left (see [`keep_window`]).
 ///
 /// # Safety
 ///
@@ -651,27 +654,16 @@ unsafe fn trim_to_huge_page(
     reserve: usize,
     keep: usize,
     lead: usize,
-) -> NonNull<u8> {
+) -> Result<NonNull<u8>, Error> {
     // The distance from `base` to the next start whose `start + lead` is a
     // huge-page boundary; `base` is page-aligned, so this is whole pages.
     let boundary = base.as_ptr().align_offset(HUGE_PAGE);
     let head = (boundary + HUGE_PAGE - lead) % HUGE_PAGE;
-    // SAFETY: `head < HUGE_PAGE`, so the start and `keep` bytes after it
-    // lie inside the reservation.
-    let start = unsafe { base.add(head) };
-    let tail = reserve - head - keep;
-    // SAFETY: the head and tail are whole pages of our mapping (the kernel
-    // maps at page granularity, and `keep` is a page multiple) that nothing
-    // points into; unmapping them leaves `start..start + keep` mapped.
-    unsafe {
-        if head > 0 {
-            let _ = unmap(base, head);
-        }
-        if tail > 0 {
-            let _ = unmap(start.add(keep), tail);
-        }
-    }
-    start
+    // SAFETY: the reservation is ours and unreferenced (the caller's
+    // contract); `head < HUGE_PAGE`, so `head + keep <= reserve`, and all
+    // three are whole pages (the kernel maps at page granularity, and
+    // `keep` is a page multiple).
+    unsafe { keep_window(base, reserve, head, keep) }
 }
 
 /// `munmap(ptr, len)`.
@@ -680,6 +672,8 @@ unsafe fn trim_to_huge_page(
 ///
 /// * `ptr..ptr + len` is a whole mapping (or whole pages of one) owned by the
 ///   caller, and nothing will access it again.
+/// * `ptr` carries the provenance of those pages (derived from the pointer
+///   `mmap` returned, not from a block inside them).
 pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
     // SAFETY: the caller owns these pages and gives them up.
     unsafe { rustix::mm::munmap(ptr.as_ptr().cast::<c_void>(), len) }.map_err(|errno| {
@@ -691,51 +685,91 @@ pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
     })
 }
 
-/// Moves or resizes a whole private anonymous mapping: `mremap(ptr, old_len,
-/// new_len, MREMAP_MAYMOVE)`. The bytes up to `min(old_len, new_len)` are
-/// kept (moved by page-table edits, not copied); the old address is invalid
-/// afterwards unless it is returned again. Both lengths are whole pages.
+/// Resizes a whole private anonymous mapping where it is: `mremap(ptr,
+/// old_len, new_len, 0)`. Shrinking always can; growing fails (`ENOMEM`)
+/// when another mapping lies in the way. Both lengths are whole pages.
+/// Miri has no `mremap`: there it always fails, and callers move instead.
 ///
 /// # Safety
 ///
 /// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
-///   [`Region`] (or [`map_pages`]) without guard page, and nothing points
-///   into it once this returns a different address.
-pub(crate) unsafe fn remap(
+///   [`map_pages`] (no guard page), and nothing points past `new_len` into
+///   it.
+/// * `ptr` carries the provenance of the whole mapping (the pointer `mmap`
+///   returned, or one derived from it).
+pub(crate) unsafe fn resize_in_place(
     ptr: NonNull<u8>,
     old_len: usize,
     new_len: usize,
-) -> Result<NonNull<u8>, Error> {
+) -> Result<(), Error> {
+    let failed = |errno| Error::MapFailed {
+        call: "mremap",
+        len: new_len,
+        errno,
+    };
     if cfg!(miri) {
-        // Miri has no `mremap`: map, copy, unmap.
-        let new = map_pages(new_len)?;
-        // SAFETY: both mappings are ours and distinct; we copy the bytes both
-        // hold, then give up the old mapping as the caller allows.
-        unsafe {
-            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_len.min(new_len));
-            unmap(ptr, old_len)?;
-        }
-        return Ok(new);
+        return Err(failed(rustix::io::Errno::NOSYS));
     }
-    // SAFETY: the caller owns the whole mapping; MAYMOVE lets the kernel
-    // pick a new address, which we return.
-    let moved = unsafe {
+    // SAFETY: the caller owns the whole mapping and gives up what lies
+    // past `new_len`; without MAYMOVE it stays at `ptr`.
+    unsafe {
         rustix::mm::mremap(
             ptr.as_ptr().cast::<c_void>(),
             old_len,
             new_len,
-            rustix::mm::MremapFlags::MAYMOVE,
+            rustix::mm::MremapFlags::empty(),
         )
     }
+    .map(drop)
+    .map_err(failed)
+}
+
+/// Moves the pages of a whole private anonymous mapping onto another one
+/// the caller owns, resized to `new_len`: `mremap(ptr, old_len, new_len,
+/// MREMAP_MAYMOVE | MREMAP_FIXED, target)`. The bytes up to `min(old_len,
+/// new_len)` are kept (moved by page-table edits, not copied); `target`'s
+/// old pages are unmapped and `ptr`'s mapping is gone afterwards. On
+/// failure nothing changed. Both lengths are whole pages.
+///
+/// # Safety
+///
+/// * `ptr..ptr + old_len` and `target..target + new_len` are whole, distinct
+///   mappings owned by the caller, made by [`map_pages`] (no guard page);
+///   nothing points into the first once this succeeds, nor into the second
+///   before it does.
+/// * Both pointers carry the provenance of their whole mapping: the Miri
+///   fallback copies every kept byte through them.
+pub(crate) unsafe fn remap_onto(
+    ptr: NonNull<u8>,
+    old_len: usize,
+    new_len: usize,
+    target: NonNull<u8>,
+) -> Result<(), Error> {
+    if cfg!(miri) {
+        // Miri has no `mremap`: copy, then unmap the old mapping.
+        // SAFETY: both mappings are ours and distinct; we copy the bytes
+        // both hold, then give up the old mapping as the caller allows.
+        unsafe {
+            ptr::copy_nonoverlapping(ptr.as_ptr(), target.as_ptr(), old_len.min(new_len));
+            return unmap(ptr, old_len);
+        }
+    }
+    // SAFETY: the caller owns both mappings; FIXED replaces `target`'s
+    // pages with `ptr`'s, which the caller gives up.
+    unsafe {
+        rustix::mm::mremap_fixed(
+            ptr.as_ptr().cast::<c_void>(),
+            old_len,
+            new_len,
+            rustix::mm::MremapFlags::MAYMOVE,
+            target.as_ptr().cast::<c_void>(),
+        )
+    }
+    .map(drop)
     .map_err(|errno| Error::MapFailed {
         call: "mremap",
         len: new_len,
         errno,
-    })?;
-    NonNull::new(moved.cast::<u8>()).ok_or(Error::MapFailed {
-        call: "mremap",
-        len: new_len,
-        errno: rustix::io::Errno::NOMEM,
     })
 }
 
@@ -809,16 +843,39 @@ mod tests {
     }
 
     #[test]
-    fn remap_keeps_contents() {
+    fn remap_onto_keeps_contents() {
         let page = page_size();
         let ptr = map_pages(page).unwrap();
-        // SAFETY: `ptr` is a fresh one-page mapping we own.
+        let target = map_pages(16 * page).unwrap();
+        // SAFETY: `ptr` and `target` are fresh mappings we own; `ptr` is
+        // not used after the move.
         unsafe {
             ptr.as_ptr().write(42);
-            let grown = remap(ptr, page, 16 * page).unwrap();
-            assert_eq!(grown.as_ptr().read(), 42);
-            assert_eq!(grown.as_ptr().add(16 * page - 1).read(), 0);
-            unmap(grown, 16 * page).unwrap();
+            remap_onto(ptr, page, 16 * page, target).unwrap();
+            assert_eq!(target.as_ptr().read(), 42);
+            assert_eq!(target.as_ptr().add(16 * page - 1).read(), 0);
+            unmap(target, 16 * page).unwrap();
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri has no mremap")]
+    fn resize_in_place_shrinks_and_grows_where_it_can() {
+        let page = page_size();
+        let ptr = map_pages(4 * page).unwrap();
+        // SAFETY: a fresh mapping we own, resized and then unmapped whole.
+        unsafe {
+            ptr.as_ptr().add(page).write(7);
+            resize_in_place(ptr, 4 * page, 2 * page).unwrap();
+            assert_eq!(ptr.as_ptr().add(page).read(), 7);
+            // The two pages given back are free unless another thread
+            // mapped them meanwhile.
+            if resize_in_place(ptr, 2 * page, 3 * page).is_ok() {
+                assert_eq!(ptr.as_ptr().add(2 * page).read(), 0);
+                unmap(ptr, 3 * page).unwrap();
+            } else {
+                unmap(ptr, 2 * page).unwrap();
+            }
         }
     }
 
