@@ -701,6 +701,59 @@ mod tests {
     }
 
     #[test]
+    fn resized_blocks_carry_the_cursors_provenance() {
+        let f = fixture(64);
+        let old = layout(8, 8);
+        let block = f.cursor.alloc(old).unwrap();
+        // A pointer whose provenance covers the first byte only, as a
+        // `Box<u8>` would hand back.
+        // SAFETY: the block is live for 8 bytes.
+        let narrow = NonNull::from(unsafe { &mut *block.as_ptr() });
+        // SAFETY: `narrow` is the live block's address.
+        let grown = unsafe { f.cursor.grow(narrow, old, layout(64, 8), true) }.unwrap();
+        assert_eq!(grown, block, "grown in place");
+        // SAFETY: the grown block is live for 64 bytes; writing its last
+        // one needs provenance past the caller's byte.
+        unsafe { grown.as_ptr().add(63).write(1) };
+        // SAFETY: as above, for the shrunk block's 16 bytes.
+        let narrow = NonNull::from(unsafe { &mut *grown.as_ptr() });
+        // SAFETY: `narrow` is the live 64-byte block's address.
+        let shrunk = unsafe { f.cursor.shrink(narrow, layout(64, 8), layout(16, 8)) }.unwrap();
+        // SAFETY: the shrunk block is live for 16 bytes.
+        unsafe { shrunk.as_ptr().add(15).write(2) };
+    }
+
+    #[test]
+    fn a_far_aligned_zero_sized_block_inside_the_memory_grows_with_its_provenance() {
+        // A zero-sized block aligned to `align` sits at address `align`,
+        // with no provenance. In an arena large enough to span that address
+        // (a huge `SyncArena`, or a small one where Miri places memory low),
+        // growing it in place must hand out a pointer into the memory.
+        // Under Miri, whose addresses start low, 8 MiB spans one.
+        let f = fixture(if cfg!(miri) { 1 << 20 } else { 1 << 16 });
+        let start = f.cursor.start().addr().get();
+        let align = (start + 64).next_power_of_two();
+        if align + 64 > start + f.cursor.capacity() {
+            // This run's memory spans no power of two: nothing to test.
+            eprintln!("SKIPPED far-aligned {start:#x}");
+            return;
+        }
+        // Move the offset up to the block's address, so it is the newest.
+        f.cursor.alloc(layout(align - start, 8)).unwrap();
+        let zst = f.cursor.alloc(layout(0, align)).unwrap();
+        assert_eq!(zst.addr().get(), align);
+        // SAFETY: a live zero-sized block of this cursor.
+        let grown = unsafe {
+            f.cursor
+                .grow(zst, layout(0, align), layout(64, align), false)
+        }
+        .unwrap();
+        assert_eq!(grown, zst, "grown in place at the offset");
+        // SAFETY: a live 64-byte block.
+        unsafe { grown.as_ptr().add(63).write(3) };
+    }
+
+    #[test]
     fn threads_get_disjoint_blocks() {
         let f = fixture(4096);
         let per_thread = if cfg!(miri) { 16 } else { 1000 };
