@@ -446,8 +446,10 @@ trait Scenario {
     fn run<A: Allocator + Copy>(&self, alloc: A, fit: Fit);
 }
 
+/// The scenario types of [`body`], and a test for each allocator and
+/// scenario (see [`grid!`]).
 macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
+    ([$($allocator:ident),*] [$($name:ident),* $(,)?]) => {
         /// One unit type per scenario of [`body`], naming it for the grid.
         #[allow(non_camel_case_types)]
         mod scenario {
@@ -477,23 +479,9 @@ macro_rules! scenarios {
                 }
             }
         )*
+        grid!([$($allocator),*] [$($name),*]);
     };
 }
-
-scenarios!(
-    boxed_slice_grows,
-    boxes_dropped,
-    shrink_then_grow,
-    split_off,
-    drain,
-    insert_at_capacity,
-    retain,
-    extend_from_within,
-    dedup,
-    truncate,
-    splice_and_friends,
-    vec_of_vecs,
-);
 
 /// The reproducer as a scenario, so that every allocator runs it.
 impl Scenario for scenario_reproducer {
@@ -563,7 +551,7 @@ macro_rules! grid {
     };
 }
 
-grid!(
+scenarios!(
     [global, arena, stack, stack_scope, pool, sync, local, pages]
     [
         boxed_slice_grows,
@@ -577,6 +565,6 @@ grid!(
         dedup,
         truncate,
         splice_and_friends,
-        vec_of_vecs
+        vec_of_vecs,
     ]
 );
