@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the library's unit and integration tests under Miri with strict
-# provenance and symbolic alignment. Tests Miri cannot model (fork, guard
-# pages, resident-memory readings, huge runs) are ignored with a reason.
-# Prints SKIP and exits 0 when no nightly toolchain with Miri can be had.
+# provenance and symbolic alignment, twice: under Stacked Borrows (Miri's
+# default, what users run their own code with) and under Tree Borrows.
+# Tests Miri cannot model (fork, guard pages, resident-memory readings,
+# huge runs) are ignored with a reason. Prints SKIP and exits 0 when no
+# nightly toolchain with Miri can be had. Extra arguments go to both runs,
+# e.g. `ci/miri.sh -- vec_drive`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +21,7 @@ export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance -Zmiri-symbolic-alignmen
 export PROPTEST_CASES="${PROPTEST_CASES:-4}"
 # Doc tests are examples of the API, already run natively; under Miri each
 # would be a separate slow interpreter start.
+echo "--- Miri, Stacked Borrows"
 cargo +nightly miri test --lib --tests "$@"
+echo "--- Miri, Tree Borrows"
+MIRIFLAGS="$MIRIFLAGS -Zmiri-tree-borrows" cargo +nightly miri test --lib --tests "$@"
