@@ -6,9 +6,8 @@
 //! (whose provenance may cover only part of the mapping).
 //!
 //! `unsafe` is allowed here because the allocator hands out, resizes and
-//! takes back raw mappings through the region layer's `map_pages`,
-//! `resize_in_place`, `remap_onto` and `unmap`, and implements the unsafe
-//! `RawAllocator` contract.
+//! takes back raw mappings through the region layer's `map_pages`, `remap`
+//! and `unmap`, and implements the unsafe `RawAllocator` contract.
 #![allow(unsafe_code)]
 
 mod registry;
@@ -17,6 +16,7 @@ use core::alloc::Layout;
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::error::Error;
 use crate::math::align_up;
 use crate::raw::RawAllocator;
 use crate::region::{self, page_size};
@@ -27,9 +27,8 @@ use registry::LIVE;
 /// what glibc `malloc` does for blocks above `M_MMAP_THRESHOLD`, without the
 /// threshold.
 ///
-/// Growing or shrinking uses `mremap`, in place where the kernel can and
-/// else onto a fresh mapping of the new size: the kernel moves page table
-/// entries instead of copying bytes, so a huge
+/// Growing or shrinking uses `mremap(MREMAP_MAYMOVE)`: the kernel moves page
+/// table entries instead of copying bytes, so a huge
 /// `Vec<u8, PageAllocator>` doubles its capacity in time that does not
 /// depend on its length. Memory handed back is returned to the OS at once,
 /// so the resident set falls as soon as a collection is dropped.
@@ -41,8 +40,15 @@ use registry::LIVE;
 /// * Alignments up to the page size come free with `mmap`. Larger ones are
 ///   honoured by mapping `align - page` extra bytes and unmapping the
 ///   misaligned head and the tail; such blocks grow and shrink by
-///   allocating, copying and unmapping.
+///   allocating, copying and unmapping, since `mremap` may move a mapping
+///   to any page boundary.
 /// * `allocate_zeroed` costs nothing extra: fresh pages are zero.
+/// * The pointer `mmap` returned for each live block is recorded (about 8
+///   bytes per 4 KiB page of address space ever used), so that resizes and
+///   frees act through it. A resize that moves a block to a range never
+///   recorded before, while the process is so short of memory that 32 KiB
+///   cannot be mapped to record it, panics: the block cannot be handed out
+///   unrecorded, nor be where it was.
 ///
 /// ```
 /// use allocator_api2::vec::Vec;
@@ -102,41 +108,55 @@ impl PageAllocator {
     }
 
     /// Resizes the whole mapping of a live block from `old_len` to
-    /// `new_len` bytes (page counts that differ): in place when the kernel
-    /// can (always when shrinking), else by moving its pages with `mremap`
-    /// onto a registered reservation of the new size, so that nothing can
-    /// fail once they have moved. On failure the block stays as it was.
+    /// `new_len` bytes with `mremap`, which grows or shrinks it in place
+    /// when it can and moves its pages otherwise. On failure the block
+    /// stays where and as it was.
+    ///
+    /// # Panics
+    ///
+    /// When the mapping moved to a 16 MiB range the registry has never
+    /// seen and the 32 KiB node that would record it cannot be mapped (the
+    /// process is out of memory): the block is gone from where it was and
+    /// cannot be handed out unrecorded, so it is unmapped and the resize
+    /// panics rather than report a failure that would leave the caller
+    /// holding a dangling pointer.
     ///
     /// # Safety
     ///
     /// * `ptr` is a live block of this allocator whose mapping is
     ///   `old_len` bytes, not used again if this returns `Some`.
     unsafe fn resize(ptr: NonNull<u8>, old_len: usize, new_len: usize) -> Option<NonNull<u8>> {
-        let base = PageAllocator::base(ptr)?;
+        // Out of the registry before `mremap`: once the pages move, the
+        // old address may come back from another thread's `mmap` at once.
+        let Some(base) = LIVE.remove(ptr.addr().get()) else {
+            debug_assert!(false, "PageAllocator: {ptr:p} is not a live block");
+            return None;
+        };
         // SAFETY: the registered pointer of the block's whole mapping of
-        // `old_len` bytes, without guard page.
-        if unsafe { region::resize_in_place(base, old_len, new_len) }.is_ok() {
-            return Some(base);
+        // `old_len` bytes, without guard page; the caller gives `ptr` up if
+        // a new pointer comes back.
+        let Ok(moved) = (unsafe { region::remap(base, old_len, new_len) }) else {
+            // Still at `base`, whose nodes exist: re-recording cannot fail.
+            let back = LIVE.insert(base);
+            debug_assert!(back.is_ok(), "re-recording {base:p} failed: {back:?}");
+            return None;
+        };
+        match LIVE.insert(moved) {
+            Ok(()) => Some(moved),
+            Err(error) => PageAllocator::lost(moved, new_len, error),
         }
-        let target = PageAllocator::register(region::map_pages(new_len).ok()?, new_len)?;
-        // Out of the registry before its address is given up.
-        LIVE.remove(base.addr().get());
-        // SAFETY: `base` as above, out of the registry, and given up by the
-        // caller if this succeeds; `target` is a fresh mapping of `new_len`
-        // bytes nothing points into.
-        match unsafe { region::remap_onto(base, old_len, new_len, target) } {
-            Ok(()) => Some(target),
-            Err(_) => {
-                // Still at `base`, whose nodes exist: cannot fail.
-                let back = LIVE.insert(base);
-                debug_assert!(back.is_ok(), "re-registering {base:p} failed: {back:?}");
-                LIVE.remove(target.addr().get());
-                // SAFETY: the reservation made above, handed to no one.
-                let result = unsafe { region::unmap(target, new_len) };
-                debug_assert!(result.is_ok(), "munmap failed: {result:?}");
-                None
-            }
-        }
+    }
+
+    /// Unmaps a moved mapping the registry could not record, and panics
+    /// (see [`resize`](Self::resize)).
+    #[cold]
+    #[inline(never)]
+    fn lost(moved: NonNull<u8>, len: usize, error: Error) -> ! {
+        // SAFETY: the mapping `mremap` just returned, `len` bytes, handed to
+        // no one.
+        let result = unsafe { region::unmap(moved, len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+        panic!("PageAllocator: a block of {len} bytes moved to {moved:p} and cannot be recorded there: {error}")
     }
 
     /// The registered base pointer of a live block, with the provenance of
@@ -212,7 +232,10 @@ unsafe impl RawAllocator for PageAllocator {
         // Out of the registry before `munmap`: once unmapped, the address
         // may come back from another thread's `mmap` at once.
         let Some(base) = LIVE.remove(ptr.addr().get()) else {
-            debug_assert!(false, "PageAllocator: {ptr:p} is not a live block");
+            // Not a live block: the old pointer of a block whose move could
+            // not be recorded (`resize` unmapped it and panicked; a
+            // collection unwinding frees what it still holds), or a
+            // caller's bug. Nothing of ours to unmap either way.
             return;
         };
         // SAFETY: `base..base + len` is exactly the mapping made for this

@@ -685,91 +685,54 @@ pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
     })
 }
 
-/// Resizes a whole private anonymous mapping where it is: `mremap(ptr,
-/// old_len, new_len, 0)`. Shrinking always can; growing fails (`ENOMEM`)
-/// when another mapping lies in the way. Both lengths are whole pages.
-/// Miri has no `mremap`: there it always fails, and callers move instead.
+/// Moves or resizes a whole private anonymous mapping: `mremap(ptr, old_len,
+/// new_len, MREMAP_MAYMOVE)`. The bytes up to `min(old_len, new_len)` are
+/// kept (moved by page-table edits, not copied); the old address is invalid
+/// afterwards unless it is returned again. Both lengths are whole pages.
 ///
 /// # Safety
 ///
 /// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
-///   [`map_pages`] (no guard page), and nothing points past `new_len` into
-///   it.
+///   [`Region`] (or [`map_pages`]) without guard page, and nothing points
+///   into it once this returns a different address.
 /// * `ptr` carries the provenance of the whole mapping (the pointer `mmap`
-///   returned, or one derived from it).
-pub(crate) unsafe fn resize_in_place(
+///   returned, or one derived from it): the Miri fallback reads every old
+///   byte through it.
+pub(crate) unsafe fn remap(
     ptr: NonNull<u8>,
     old_len: usize,
     new_len: usize,
-) -> Result<(), Error> {
-    let failed = |errno| Error::MapFailed {
-        call: "mremap",
-        len: new_len,
-        errno,
-    };
+) -> Result<NonNull<u8>, Error> {
     if cfg!(miri) {
-        return Err(failed(rustix::io::Errno::NOSYS));
+        // Miri has no `mremap`: map, copy, unmap.
+        let new = map_pages(new_len)?;
+        // SAFETY: both mappings are ours and distinct; we copy the bytes both
+        // hold, then give up the old mapping as the caller allows.
+        unsafe {
+            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_len.min(new_len));
+            unmap(ptr, old_len)?;
+        }
+        return Ok(new);
     }
-    // SAFETY: the caller owns the whole mapping and gives up what lies
-    // past `new_len`; without MAYMOVE it stays at `ptr`.
-    unsafe {
+    // SAFETY: the caller owns the whole mapping; MAYMOVE lets the kernel
+    // pick a new address, which we return.
+    let moved = unsafe {
         rustix::mm::mremap(
             ptr.as_ptr().cast::<c_void>(),
             old_len,
             new_len,
-            rustix::mm::MremapFlags::empty(),
-        )
-    }
-    .map(drop)
-    .map_err(failed)
-}
-
-/// Moves the pages of a whole private anonymous mapping onto another one
-/// the caller owns, resized to `new_len`: `mremap(ptr, old_len, new_len,
-/// MREMAP_MAYMOVE | MREMAP_FIXED, target)`. The bytes up to `min(old_len,
-/// new_len)` are kept (moved by page-table edits, not copied); `target`'s
-/// old pages are unmapped and `ptr`'s mapping is gone afterwards. On
-/// failure nothing changed. Both lengths are whole pages.
-///
-/// # Safety
-///
-/// * `ptr..ptr + old_len` and `target..target + new_len` are whole, distinct
-///   mappings owned by the caller, made by [`map_pages`] (no guard page);
-///   nothing points into the first once this succeeds, nor into the second
-///   before it does.
-/// * Both pointers carry the provenance of their whole mapping: the Miri
-///   fallback copies every kept byte through them.
-pub(crate) unsafe fn remap_onto(
-    ptr: NonNull<u8>,
-    old_len: usize,
-    new_len: usize,
-    target: NonNull<u8>,
-) -> Result<(), Error> {
-    if cfg!(miri) {
-        // Miri has no `mremap`: copy, then unmap the old mapping.
-        // SAFETY: both mappings are ours and distinct; we copy the bytes
-        // both hold, then give up the old mapping as the caller allows.
-        unsafe {
-            ptr::copy_nonoverlapping(ptr.as_ptr(), target.as_ptr(), old_len.min(new_len));
-            return unmap(ptr, old_len);
-        }
-    }
-    // SAFETY: the caller owns both mappings; FIXED replaces `target`'s
-    // pages with `ptr`'s, which the caller gives up.
-    unsafe {
-        rustix::mm::mremap_fixed(
-            ptr.as_ptr().cast::<c_void>(),
-            old_len,
-            new_len,
             rustix::mm::MremapFlags::MAYMOVE,
-            target.as_ptr().cast::<c_void>(),
         )
     }
-    .map(drop)
     .map_err(|errno| Error::MapFailed {
         call: "mremap",
         len: new_len,
         errno,
+    })?;
+    NonNull::new(moved.cast::<u8>()).ok_or(Error::MapFailed {
+        call: "mremap",
+        len: new_len,
+        errno: rustix::io::Errno::NOMEM,
     })
 }
 
@@ -843,39 +806,16 @@ mod tests {
     }
 
     #[test]
-    fn remap_onto_keeps_contents() {
+    fn remap_keeps_contents() {
         let page = page_size();
         let ptr = map_pages(page).unwrap();
-        let target = map_pages(16 * page).unwrap();
-        // SAFETY: `ptr` and `target` are fresh mappings we own; `ptr` is
-        // not used after the move.
+        // SAFETY: `ptr` is a fresh one-page mapping we own.
         unsafe {
             ptr.as_ptr().write(42);
-            remap_onto(ptr, page, 16 * page, target).unwrap();
-            assert_eq!(target.as_ptr().read(), 42);
-            assert_eq!(target.as_ptr().add(16 * page - 1).read(), 0);
-            unmap(target, 16 * page).unwrap();
-        }
-    }
-
-    #[test]
-    #[cfg_attr(miri, ignore = "Miri has no mremap")]
-    fn resize_in_place_shrinks_and_grows_where_it_can() {
-        let page = page_size();
-        let ptr = map_pages(4 * page).unwrap();
-        // SAFETY: a fresh mapping we own, resized and then unmapped whole.
-        unsafe {
-            ptr.as_ptr().add(page).write(7);
-            resize_in_place(ptr, 4 * page, 2 * page).unwrap();
-            assert_eq!(ptr.as_ptr().add(page).read(), 7);
-            // The two pages given back are free unless another thread
-            // mapped them meanwhile.
-            if resize_in_place(ptr, 2 * page, 3 * page).is_ok() {
-                assert_eq!(ptr.as_ptr().add(2 * page).read(), 0);
-                unmap(ptr, 3 * page).unwrap();
-            } else {
-                unmap(ptr, 2 * page).unwrap();
-            }
+            let grown = remap(ptr, page, 16 * page).unwrap();
+            assert_eq!(grown.as_ptr().read(), 42);
+            assert_eq!(grown.as_ptr().add(16 * page - 1).read(), 0);
+            unmap(grown, 16 * page).unwrap();
         }
     }
 
