@@ -27,6 +27,9 @@
 //! of a leaf covers 2 MiB of mappings (0.2%); a leaf spans 16 MiB, a middle
 //! node 64 GiB, the root 256 TiB (addresses below 2^48: every address
 //! Linux's `mmap` returns unless asked for a higher one).
+//!
+//! `unsafe` here (allowed by the parent module) reads a node's mapping as
+//! atomic entries and unmaps nodes; each step names why the node is valid.
 
 use core::mem::size_of;
 use core::ptr::{self, NonNull};
@@ -106,7 +109,8 @@ impl Registry {
     /// `Err` without `create` only means "no entry".
     fn entry(&self, addr: usize, create: bool) -> Result<&AtomicPtr<u8>, Error> {
         let page = addr >> PAGE_SHIFT;
-        if page >> (BITS * LEVELS) != 0 {
+        // `checked_shr`: on 32-bit targets every page number is in range.
+        if page.checked_shr(BITS * LEVELS).unwrap_or(0) != 0 {
             return Err(Error::LayoutOverflow);
         }
         let mut slot = &self.root;
