@@ -41,7 +41,10 @@ pub use pages::PageAllocator;
 pub use pool::Pool;
 pub use pool_box::PoolBox;
 pub use region::{set_recycling, trim, Backing, Region};
-pub use shared::{SharedArena, SharedSafe};
+pub use shared::{
+    NoPadding, SharedArena, SharedCell, SharedRing, SharedSafe, TryRecvError, TrySendError,
+    Zeroable,
+};
 pub use stack::{Mark, ScopeGuard, StackArena};
 pub use sync::SyncArena;
 pub use sync_local::LocalArena;
