@@ -463,16 +463,26 @@ mod tests {
     #[test]
     fn messages_wrap_around_the_end_intact() {
         let arena = SharedArena::with_capacity(4096).unwrap();
-        // 5 words: messages of 0..=20 bytes take 1..=4, so they wrap at
-        // every offset.
+        // 5 words: messages of 0..=20 bytes take 1..=4, so they start and
+        // wrap at every index; the ring is kept full, so a word written at
+        // the wrong index overwrites a message still in it.
         let ring = arena.alloc_ring(40);
+        let message = |n: usize| -> Vec<u8> { (0..n % 21).map(|i| (n * 31 + i) as u8).collect() };
+        let mut in_flight = std::collections::VecDeque::new();
         let mut buf = [0u8; 32];
-        for round in 0..200usize {
-            let len = round % 21;
-            let msg: Vec<u8> = (0..len).map(|i| (round * 31 + i) as u8).collect();
-            ring.try_send(&msg).unwrap();
-            assert_eq!(ring.try_recv(&mut buf), Ok(len));
-            assert_eq!(&buf[..len], &msg[..]);
+        let mut sent = 0;
+        for _ in 0..300 {
+            while ring.try_send(&message(sent)).is_ok() {
+                in_flight.push_back(message(sent));
+                sent += 1;
+            }
+            let expected = in_flight.pop_front().unwrap();
+            assert_eq!(ring.try_recv(&mut buf), Ok(expected.len()));
+            assert_eq!(&buf[..expected.len()], &expected[..]);
+        }
+        while let Some(expected) = in_flight.pop_front() {
+            assert_eq!(ring.try_recv(&mut buf), Ok(expected.len()));
+            assert_eq!(&buf[..expected.len()], &expected[..]);
         }
         assert_eq!(ring.try_recv(&mut buf), Err(TryRecvError::Empty));
     }

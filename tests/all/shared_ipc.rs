@@ -14,7 +14,7 @@ use crate::shared::{spawn_child, wait_for};
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Messages per worker.
-const MESSAGES: u32 = if cfg!(miri) { 12 } else { 5_000 };
+const MESSAGES: u32 = if cfg!(miri) { 12 } else { 20_000 };
 
 /// What every side counts, in the arena, to check the totals at the end.
 #[derive(Default)]
@@ -27,6 +27,9 @@ struct Counts {
     replied: AtomicU64,
     /// Replies the workers received.
     replies_received: AtomicU64,
+    /// Set by a side that found something wrong, so the others stop
+    /// waiting for it.
+    failed: AtomicBool,
 }
 // SAFETY: atomics only; no pointer, no `Drop`.
 unsafe impl SharedSafe for Counts {}
@@ -46,6 +49,28 @@ fn message(id: u8, i: u32, max: usize) -> Vec<u8> {
 /// The parent's reply to `msg`: reversed and inverted, same length.
 fn reply(msg: &[u8]) -> Vec<u8> {
     msg.iter().rev().map(|b| !b).collect()
+}
+
+/// Runs one side of the exchange; if it fails, raises `counts.failed` so
+/// the other sides give up at once instead of waiting for it.
+fn side(counts: &Counts, run: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    let result = run();
+    if result.is_err() {
+        counts.failed.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+/// Why a side stops early: another one failed, or nothing moved for too
+/// long.
+fn give_up(counts: &Counts, deadline: Instant, at: impl FnOnce() -> String) -> Option<String> {
+    if counts.failed.load(Ordering::Relaxed) {
+        Some(format!("{}: another side failed", at()))
+    } else if Instant::now() > deadline {
+        Some(format!("{}: stuck", at()))
+    } else {
+        None
+    }
 }
 
 /// A worker's side: sends `MESSAGES` messages on `up` while taking the
@@ -86,10 +111,10 @@ fn worker(id: u8, up: &SharedRing, down: &SharedRing, counts: &Counts) -> Result
             Err(e) => return Err(format!("worker {id}: reply {got}: {e}")),
         }
         if !progress {
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "worker {id}: stuck after {sent} sent, {got} replies"
-                ));
+            if let Some(why) = give_up(counts, deadline, || {
+                format!("worker {id} after {sent} sent, {got} replies")
+            }) {
+                return Err(why);
             }
             std::thread::yield_now();
         }
@@ -156,9 +181,11 @@ fn parent(links: &mut [Link<'_>], counts: &Counts) -> Result<(), String> {
             }
         }
         if !progress {
-            if Instant::now() > deadline {
+            if let Some(why) = give_up(counts, deadline, || {
                 let at: Vec<u32> = links.iter().map(|l| l.next).collect();
-                return Err(format!("parent stuck at messages {at:?}"));
+                format!("parent at messages {at:?}")
+            }) {
+                return Err(why);
             }
             std::thread::yield_now();
         }
@@ -203,13 +230,15 @@ fn a_parent_and_two_forked_workers_exchange_messages_both_ways() {
     let counts = arena.alloc_zeroed::<Counts>();
     let rings = two_links(&arena);
     let pids = rings.map(|(id, up, down)| {
-        spawn_child(move || match worker(id, up, down, counts) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("{e}");
-                1
-            }
-        })
+        spawn_child(
+            move || match side(counts, || worker(id, up, down, counts)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("{e}");
+                    1
+                }
+            },
+        )
     });
     let mut links = rings.map(|(id, up, down)| Link {
         id,
@@ -218,17 +247,11 @@ fn a_parent_and_two_forked_workers_exchange_messages_both_ways() {
         next: 0,
         pending: None,
     });
-    if let Err(e) = parent(&mut links, counts) {
-        for pid in pids {
-            // SAFETY: signalling our own children.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            wait_for(pid);
-        }
-        panic!("{e}");
-    }
-    for pid in pids {
-        assert_eq!(wait_for(pid), 0, "a worker failed (see its message above)");
-    }
+    // A side that fails raises `failed`, so the others stop soon after.
+    let parent = side(counts, || parent(&mut links, counts));
+    let codes = pids.map(wait_for);
+    parent.unwrap();
+    assert_eq!(codes, [0, 0], "a worker failed (see its message above)");
     check_totals(counts, &rings);
 }
 
@@ -238,7 +261,8 @@ fn a_parent_and_two_worker_threads_exchange_messages_both_ways() {
     let counts = arena.alloc_zeroed::<Counts>();
     let rings = two_links(&arena);
     std::thread::scope(|s| {
-        let workers = rings.map(|(id, up, down)| s.spawn(move || worker(id, up, down, counts)));
+        let workers = rings
+            .map(|(id, up, down)| s.spawn(move || side(counts, || worker(id, up, down, counts))));
         let mut links = rings.map(|(id, up, down)| Link {
             id,
             up,
@@ -246,10 +270,11 @@ fn a_parent_and_two_worker_threads_exchange_messages_both_ways() {
             next: 0,
             pending: None,
         });
-        parent(&mut links, counts).unwrap();
+        let parent = side(counts, || parent(&mut links, counts));
         for w in workers {
             w.join().unwrap().unwrap();
         }
+        parent.unwrap();
     });
     check_totals(counts, &rings);
 }
