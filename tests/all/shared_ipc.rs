@@ -313,6 +313,20 @@ fn cell_writer(
     Ok(())
 }
 
+/// [`cell_writer`], then one more in `finished` (even if it panicked, so
+/// the reader never waits for a writer that is gone).
+fn counted_writer(
+    id: u32,
+    counter: &SharedCell<Pattern>,
+    latest: &SharedCell<Pattern>,
+    finished: &AtomicU64,
+) -> Result<(), String> {
+    let run = std::panic::AssertUnwindSafe(|| cell_writer(id, counter, latest));
+    let result = std::panic::catch_unwind(run).unwrap_or_else(|_| Err("panicked".into()));
+    finished.fetch_add(1, Ordering::Release);
+    result.map_err(|e| format!("writer {id}: {e}"))
+}
+
 /// A reader, until `done`: every read of either cell is consistent, and
 /// the counter never goes back. Returns how many counter values strictly
 /// between the first and the last it saw (reads that overlapped writes).
@@ -353,22 +367,23 @@ fn cell_reads_are_never_torn_and_updates_never_lost_across_processes() {
     let counter = arena.alloc(SharedCell::new([0u32; 17]));
     let latest = arena.alloc(SharedCell::new([0u32; 17]));
     let go = arena.alloc(AtomicBool::new(false));
+    let finished = arena.alloc(AtomicU64::new(0));
     let pids = [0, 1].map(|id| {
         spawn_child(move || {
             while !go.load(Ordering::Acquire) {
                 std::hint::spin_loop();
             }
-            match cell_writer(id, counter, latest) {
+            match counted_writer(id, counter, latest, finished) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("writer {id}: {e}");
+                    eprintln!("{e}");
                     1
                 }
             }
         })
     });
     go.store(true, Ordering::Release);
-    let seen = cell_reader(counter, latest, || counter.load()[0] == 2 * UPDATES);
+    let seen = cell_reader(counter, latest, || finished.load(Ordering::Acquire) == 2);
     let codes = pids.map(wait_for);
     let between = seen.unwrap();
     assert_eq!(codes, [0, 0], "a writer failed (see its message above)");
@@ -389,11 +404,7 @@ fn cell_reads_are_never_torn_and_updates_never_lost_across_threads() {
     std::thread::scope(|s| {
         for id in 0..2 {
             let (counter, latest, finished) = (&counter, &latest, &finished);
-            s.spawn(move || {
-                let result = cell_writer(id, counter, latest);
-                finished.fetch_add(1, Ordering::Release);
-                result.unwrap();
-            });
+            s.spawn(move || counted_writer(id, counter, latest, finished).unwrap());
         }
         cell_reader(&counter, &latest, || finished.load(Ordering::Acquire) == 2).unwrap();
     });
