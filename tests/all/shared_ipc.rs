@@ -10,6 +10,18 @@ use anon_arena::{SharedArena, SharedCell, SharedRing, SharedSafe, TryRecvError, 
 
 use crate::shared::{spawn_child, wait_for};
 
+/// A forked child's exit code for `result`: 0, or 1 after printing the
+/// error (the parent sees only the code).
+fn exit_code(result: Result<(), String>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
 /// How long a side waits for the other before it reports a hang.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -137,7 +149,17 @@ struct Link<'a> {
 
 /// The parent's side: serves every worker at once, never blocking, and
 /// checks that each worker's messages arrive whole and in order.
-fn parent(links: &mut [Link<'_>], counts: &Counts) -> Result<(), String> {
+fn parent(rings: &[(u8, &SharedRing, &SharedRing)], counts: &Counts) -> Result<(), String> {
+    let mut links: Vec<Link<'_>> = rings
+        .iter()
+        .map(|&(id, up, down)| Link {
+            id,
+            up,
+            down,
+            next: 0,
+            pending: None,
+        })
+        .collect();
     let mut buf = vec![0u8; 4096];
     let deadline = Instant::now() + PATIENCE;
     while links
@@ -230,25 +252,10 @@ fn a_parent_and_two_forked_workers_exchange_messages_both_ways() {
     let counts = arena.alloc_zeroed::<Counts>();
     let rings = two_links(&arena);
     let pids = rings.map(|(id, up, down)| {
-        spawn_child(
-            move || match side(counts, || worker(id, up, down, counts)) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("{e}");
-                    1
-                }
-            },
-        )
-    });
-    let mut links = rings.map(|(id, up, down)| Link {
-        id,
-        up,
-        down,
-        next: 0,
-        pending: None,
+        spawn_child(move || exit_code(side(counts, || worker(id, up, down, counts))))
     });
     // A side that fails raises `failed`, so the others stop soon after.
-    let parent = side(counts, || parent(&mut links, counts));
+    let parent = side(counts, || parent(&rings, counts));
     let codes = pids.map(wait_for);
     parent.unwrap();
     assert_eq!(codes, [0, 0], "a worker failed (see its message above)");
@@ -263,14 +270,7 @@ fn a_parent_and_two_worker_threads_exchange_messages_both_ways() {
     std::thread::scope(|s| {
         let workers = rings
             .map(|(id, up, down)| s.spawn(move || side(counts, || worker(id, up, down, counts))));
-        let mut links = rings.map(|(id, up, down)| Link {
-            id,
-            up,
-            down,
-            next: 0,
-            pending: None,
-        });
-        let parent = side(counts, || parent(&mut links, counts));
+        let parent = side(counts, || parent(&rings, counts));
         for w in workers {
             w.join().unwrap().unwrap();
         }
@@ -373,13 +373,7 @@ fn cell_reads_are_never_torn_and_updates_never_lost_across_processes() {
             while !go.load(Ordering::Acquire) {
                 std::hint::spin_loop();
             }
-            match counted_writer(id, counter, latest, finished) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("{e}");
-                    1
-                }
-            }
+            exit_code(counted_writer(id, counter, latest, finished))
         })
     });
     go.store(true, Ordering::Release);
