@@ -312,7 +312,7 @@ impl SharedArena {
     pub fn alloc_slice_copy<T: SharedSafe + Copy>(&self, src: &[T]) -> &[T] {
         match self.try_alloc_slice_copy(src) {
             Ok(slice) => slice,
-            Err(error) => alloc_failed("SharedArena", slice_layout::<T>(src.len()), error),
+            Err(error) => slice_failed::<T>(src.len(), error),
         }
     }
 
@@ -359,7 +359,7 @@ impl SharedArena {
     pub fn alloc_slice_fill_copy<T: SharedSafe + Copy>(&self, len: usize, value: T) -> &[T] {
         match self.try_alloc_slice_fill_copy(len, value) {
             Ok(slice) => slice,
-            Err(error) => alloc_failed("SharedArena", slice_layout::<T>(len), error),
+            Err(error) => slice_failed::<T>(len, error),
         }
     }
 
@@ -420,7 +420,7 @@ impl SharedArena {
     pub fn alloc_slice_zeroed<T: Zeroable>(&self, len: usize) -> &[T] {
         match self.try_alloc_slice_zeroed(len) {
             Ok(slice) => slice,
-            Err(error) => alloc_failed("SharedArena", slice_layout::<T>(len), error),
+            Err(error) => slice_failed::<T>(len, error),
         }
     }
 
@@ -476,10 +476,10 @@ impl SharedArena {
     pub fn alloc_ring(&self, bytes: usize) -> &SharedRing {
         match self.try_alloc_ring(bytes) {
             Ok(ring) => ring,
-            Err(error) => {
-                let layout = SharedRing::layout(bytes).map_or(Layout::new::<u64>(), |(l, _)| l);
-                alloc_failed("SharedArena", layout, error)
-            }
+            Err(error) => match SharedRing::layout(bytes) {
+                Some((layout, _)) => alloc_failed("SharedArena", layout, error),
+                None => panic!("SharedArena: cannot allocate a ring of {bytes} bytes: {error}"),
+            },
         }
     }
 
@@ -688,11 +688,19 @@ impl Builder<SharedArena> {
     }
 }
 
-/// The layout of `len` `T`s for a panic message (saturated when it
-/// overflows, which `try_` forms report as [`Error::LayoutOverflow`]).
+/// Panics for a slice of `len` `T`s that could not be allocated, with the
+/// real request even when its size overflows.
 #[cold]
-fn slice_layout<T>(len: usize) -> Layout {
-    Layout::array::<T>(len).unwrap_or(Layout::new::<T>())
+#[inline(never)]
+#[track_caller]
+fn slice_failed<T>(len: usize, error: Error) -> ! {
+    match Layout::array::<T>(len) {
+        Ok(layout) => alloc_failed("SharedArena", layout, error),
+        Err(_) => panic!(
+            "SharedArena: cannot allocate {len} values of {} bytes each: {error}",
+            size_of::<T>()
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -733,6 +741,25 @@ mod tests {
     fn panics_with_numbers_when_full() {
         let arena = SharedArena::with_capacity(4096).unwrap();
         arena.alloc([0u8; 8192]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "SharedArena: cannot allocate 18446744073709551615 values of 8 bytes each: \
+                    size or alignment overflows the address space"
+    )]
+    #[cfg(target_pointer_width = "64")]
+    fn an_overflowing_slice_panics_with_the_real_request() {
+        let arena = SharedArena::with_capacity(4096).unwrap();
+        arena.alloc_slice_zeroed::<u64>(usize::MAX);
+    }
+
+    #[test]
+    #[should_panic(expected = "SharedArena: cannot allocate a ring of 18446744073709551615 bytes")]
+    #[cfg(target_pointer_width = "64")]
+    fn an_overflowing_ring_panics_with_the_real_request() {
+        let arena = SharedArena::with_capacity(4096).unwrap();
+        arena.alloc_ring(usize::MAX);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! No futex: the waits are short (a cell's writer holds it for one copy of
 //! the value) or chosen by the caller (the blocking `send`/`recv` of a
 //! ring, whose `try_` forms never wait).
+#![forbid(unsafe_code)]
 
 /// Doublings of the busy-wait before waiting yields the CPU instead.
 const SPIN_DOUBLINGS: u32 = 6;
