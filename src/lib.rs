@@ -17,11 +17,17 @@
 )]
 
 mod alloc_api;
+mod alloc_fmt;
 mod arena;
 mod asan;
 mod builder;
+mod bump_methods;
+mod bump_ref;
+pub mod collections;
 mod constructors;
 mod error;
+mod fill;
+mod init_error;
 pub mod math;
 mod pages;
 mod pool;
@@ -36,7 +42,12 @@ mod sync_local;
 
 pub use arena::Arena;
 pub use builder::Builder;
+pub use bump_ref::BumpRef;
+pub use collections::ArenaBox;
+#[cfg(feature = "collections")]
+pub use collections::{CollectIn, FromIteratorIn};
 pub use error::Error;
+pub use init_error::AllocOrInitError;
 pub use pages::PageAllocator;
 pub use pool::Pool;
 pub use pool_box::PoolBox;
