@@ -110,19 +110,19 @@ pub unsafe trait RawBump<'a>: Copy {
 /// blocks live for `'a`.
 macro_rules! impl_bump_ref {
     ([] $ty:ident []) => {
-        $crate::bump_ref::impl_bump_ref!(@impl ['bump] 'bump, 'bump, $ty);
+        $crate::bump_ref::impl_bump_ref!(@impl ['bump] 'bump, 'bump, $ty, stringify!($ty));
     };
     ([$lt:lifetime] $ty:ident [<$arg:lifetime>]) => {
-        $crate::bump_ref::impl_bump_ref!(@impl ['handle, $lt] $lt, 'handle, $ty<$lt>);
+        $crate::bump_ref::impl_bump_ref!(@impl ['handle, $lt] $lt, 'handle, $ty<$lt>, stringify!($ty));
     };
-    (@impl [$($generics:tt)*] $out:lifetime, $borrow:lifetime, $ty:ty) => {
+    (@impl [$($generics:tt)*] $out:lifetime, $borrow:lifetime, $ty:ty, $name:expr) => {
         // SAFETY: the blocks are `raw_alloc`'s, which lives up to the
         // promise `bump_surface!` relies on for `$out`; free and resize are
         // the cursor's `RawAllocator` operations, which act in place only on
         // a block that lies in the cursor's memory above its floor and ends
         // at its position, and do nothing to any other block.
         unsafe impl<$($generics)*> $crate::bump_ref::RawBump<$out> for &$borrow $ty {
-            const NAME: &'static str = stringify!($ty);
+            const NAME: &'static str = $name;
 
             #[inline(always)]
             fn bump_alloc(self, layout: ::core::alloc::Layout) -> Option<::core::ptr::NonNull<u8>> {

@@ -56,7 +56,7 @@ pub struct String<A: Allocator = Global> {
 /// assert_eq!(error.utf8_error().valid_up_to(), 1);
 /// assert_eq!(error.into_bytes(), [b'a', 0xFF]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FromUtf8Error<A: Allocator = Global> {
     bytes: Vec<u8, A>,
     error: Utf8Error,
@@ -71,6 +71,15 @@ impl<A: Allocator> FromUtf8Error<A> {
     /// Where and why decoding failed.
     pub fn utf8_error(&self) -> Utf8Error {
         self.error
+    }
+}
+
+impl<A: Allocator> fmt::Debug for FromUtf8Error<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FromUtf8Error")
+            .field("bytes", &&self.bytes[..])
+            .field("error", &self.error)
+            .finish()
     }
 }
 
