@@ -55,7 +55,8 @@ fn exercise<A: Allocator + Clone>(alloc: A) {
     s.reserve(100);
     assert!(s.capacity() >= 100);
     assert!(s.try_reserve(usize::MAX).is_err());
-    write!(s, "{}-{:03}", "x", 7).unwrap();
+    let (name, number) = ("x", 7);
+    write!(s, "{name}-{number:03}").unwrap();
     assert_eq!(s, "x-007");
     s.extend(['a', 'b']);
     s.extend(&['c']);
@@ -65,7 +66,9 @@ fn exercise<A: Allocator + Clone>(alloc: A) {
 
     let t = String::from_str_in("x-007abcdef", alloc.clone());
     assert_eq!(s, t);
-    assert!(s == "x-007abcdef" && "x-007abcdef" == s && *"x-007abcdef" == s);
+    assert_eq!(s, "x-007abcdef");
+    assert_eq!("x-007abcdef", s);
+    assert_eq!(*"x-007abcdef", s);
     assert_eq!(hash_of(&s), hash_of(&"x-007abcdef"));
     let smaller = String::from_str_in("a", alloc.clone());
     assert!(smaller < s && s.cmp(&t) == std::cmp::Ordering::Equal);
