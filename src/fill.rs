@@ -469,6 +469,7 @@ mod tests {
     #[test]
     fn growth_doubles_then_falls_back_to_what_is_needed() {
         let arena = Arena::with_capacity(4096);
+        arena.alloc([0u8; 96]);
         let mut filling = Filling::<_, u64>::with_capacity(&arena, 0).unwrap();
         filling.push(1).unwrap();
         assert_eq!(filling.cap, MIN_BYTES / 8, "a first guess of 64 bytes");
@@ -476,14 +477,17 @@ mod tests {
             filling.push(i).unwrap();
         }
         assert_eq!(filling.cap, 16, "doubled");
-        // 4096 bytes hold 512 u64s: doubling from 256 to 512 fits, 512 to
-        // 1024 does not, but 513 is refused only because it does not fit.
-        while filling.len < 512 {
+        // 4000 bytes are left, room for 500 u64s: doubling from 256 to 512
+        // does not fit, so growth goes on one element at a time, and only
+        // the 501st is refused.
+        while filling.len < 500 {
             filling.push(0).unwrap();
         }
-        assert_eq!(filling.cap, 512);
+        assert_eq!(filling.cap, 500);
         assert!(filling.push(0).is_err());
-        assert_eq!(filling.len, 512);
+        assert_eq!(filling.len, 500);
+        assert_eq!(filling.finish().len(), 500);
+        assert_eq!(arena.remaining(), 0);
     }
 
     #[test]

@@ -60,6 +60,30 @@ fn alloc_iter_ends_at_the_last_element_whatever_the_hint() {
 }
 
 #[test]
+fn alloc_slice_fill_iter_takes_no_more_than_the_iterator_said() {
+    /// Says 2, has 5.
+    struct Underpromises(std::ops::Range<u64>);
+    impl Iterator for Underpromises {
+        type Item = u64;
+        fn next(&mut self) -> Option<u64> {
+            self.0.next()
+        }
+    }
+    impl ExactSizeIterator for Underpromises {
+        fn len(&self) -> usize {
+            2
+        }
+    }
+    let arena = Arena::with_capacity(4096);
+    let mut items = Underpromises(0..5);
+    assert_eq!(arena.alloc_slice_fill_iter(&mut items), &[0, 1]);
+    assert_eq!(items.next(), Some(2), "the rest is not taken");
+    let failed = arena.alloc_slice_try_fill_iter(Underpromises(0..5).map(Ok::<_, ()>));
+    assert_eq!(failed, Ok(&mut [0, 1][..]));
+    assert_eq!(arena.allocated_bytes(), 32);
+}
+
+#[test]
 fn alloc_iter_survives_an_iterator_that_allocates_in_the_same_arena() {
     in_every_bump!(|arena, used, kind| {
         let _ = used;

@@ -140,34 +140,109 @@ fn arena_program_exercises_growing_and_failing_operations() {
     use anon_arena_model::arena_ops::ArenaOp::*;
     use anon_arena_model::input::{Align, Size, CAPACITY};
     let program = [
-        Boxed { seed: 1, dealloc: true },
-        Boxed { seed: 2, dealloc: false },
-        Iter { len: Size(10), filtered: true },
-        Iter { len: Size(10), filtered: false },
-        Iter { len: Size(0), filtered: true },
-        Fmt { len: Size(100), piece: 5 },
-        Fmt { len: Size(0), piece: 0 },
-        TryWith { seed: 3, fail: true },
-        TryWith { seed: 4, fail: false },
-        TryFill { len: Size(8), fail_at: Size(3) },
-        TryFill { len: Size(8), fail_at: Size(100) },
-        Iter { len: Size(CAPACITY), filtered: true },
-        Fmt { len: Size(2 * CAPACITY), piece: 14 },
+        Boxed {
+            seed: 1,
+            dealloc: true,
+        },
+        Boxed {
+            seed: 2,
+            dealloc: false,
+        },
+        Iter {
+            len: Size(10),
+            filtered: true,
+        },
+        Iter {
+            len: Size(10),
+            filtered: false,
+        },
+        Iter {
+            len: Size(0),
+            filtered: true,
+        },
+        Fmt {
+            len: Size(100),
+            piece: 5,
+        },
+        Fmt {
+            len: Size(0),
+            piece: 0,
+        },
+        TryWith {
+            seed: 3,
+            fail: true,
+        },
+        TryWith {
+            seed: 4,
+            fail: false,
+        },
+        TryFill {
+            len: Size(8),
+            fail_at: Size(3),
+        },
+        TryFill {
+            len: Size(8),
+            fail_at: Size(100),
+        },
+        Iter {
+            len: Size(CAPACITY),
+            filtered: true,
+        },
+        Fmt {
+            len: Size(2 * CAPACITY),
+            piece: 14,
+        },
         Reset,
         // 64 bytes left.
-        Layout { size: Size(CAPACITY - 64), align: Align(8) },
-        TryWith { seed: 5, fail: true },
-        Iter { len: Size(100), filtered: true }, // refused at 33 items
-        Fmt { len: Size(100), piece: 6 },        // refused at 70 bytes
-        TryFill { len: Size(8), fail_at: Size(3) },
-        Boxed { seed: 6, dealloc: true },
-        Iter { len: Size(32), filtered: true }, // exactly fills the arena
-        TryWith { seed: 7, fail: false },       // no room
-        Iter { len: Size(1), filtered: false },
-        Fmt { len: Size(1), piece: 0 },
-        Boxed { seed: 8, dealloc: false },
+        Layout {
+            size: Size(CAPACITY - 64),
+            align: Align(8),
+        },
+        TryWith {
+            seed: 5,
+            fail: true,
+        },
+        Iter {
+            len: Size(100),
+            filtered: true,
+        }, // refused at 33 items
+        Fmt {
+            len: Size(100),
+            piece: 6,
+        }, // refused at 70 bytes
+        TryFill {
+            len: Size(8),
+            fail_at: Size(3),
+        },
+        Boxed {
+            seed: 6,
+            dealloc: true,
+        },
+        Iter {
+            len: Size(32),
+            filtered: true,
+        }, // exactly fills the arena
+        TryWith {
+            seed: 7,
+            fail: false,
+        }, // no room
+        Iter {
+            len: Size(1),
+            filtered: false,
+        },
+        Fmt {
+            len: Size(1),
+            piece: 0,
+        },
+        Boxed {
+            seed: 8,
+            dealloc: false,
+        },
         Release,
-        Fmt { len: Size(9), piece: 2 },
+        Fmt {
+            len: Size(9),
+            piece: 2,
+        },
     ];
     arena_ops::run(&program).unwrap();
 }
