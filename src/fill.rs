@@ -253,7 +253,18 @@ impl<'a, B: BumpRef<'a>, T> Filling<'a, B, T> {
         let block = block.ok_or(Request::Bytes(new))?;
         self.ptr = block.cast();
         self.cap = cap;
+        self.debug_assert_invariants();
         Ok(())
+    }
+
+    /// Checks the invariants written on the type (debug builds only).
+    #[inline]
+    fn debug_assert_invariants(&self) {
+        debug_assert!(self.len <= self.cap, "more elements than room");
+        debug_assert!(
+            self.cap == 0 || self.ptr.as_ptr().is_aligned(),
+            "a block not aligned for its elements"
+        );
     }
 
     /// Makes room for `needed` elements in all: twice the room, or what is
@@ -285,6 +296,7 @@ impl<'a, B: BumpRef<'a>, T> Filling<'a, B, T> {
         // initialised yet.
         unsafe { self.ptr.as_ptr().add(self.len).write(item) };
         self.len += 1;
+        self.debug_assert_invariants();
         Ok(())
     }
 
@@ -306,6 +318,7 @@ impl<'a, B: BumpRef<'a>, T> Filling<'a, B, T> {
             ptr::copy_nonoverlapping(items.as_ptr(), self.ptr.as_ptr().add(self.len), items.len());
         }
         self.len += items.len();
+        self.debug_assert_invariants();
         Ok(())
     }
 

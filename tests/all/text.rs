@@ -114,16 +114,18 @@ fn insert_str_refuses_the_middle_of_a_char() {
 
 #[test]
 fn format_with_ten_thousand_arguments_grows_one_block_in_place() {
+    // Fewer under Miri, which interprets every write.
+    let n = if cfg!(miri) { 1000 } else { 10_000 };
     let arena = Arena::with_capacity(1 << 20);
-    let text = anon_arena::format!(in &arena, "{}", Numbers(10_000));
-    let expected: std::string::String = (0..10_000).map(|i| format!("{i},")).collect();
+    let text = anon_arena::format!(in &arena, "{}", Numbers(n));
+    let expected: std::string::String = (0..n).map(|i| format!("{i},")).collect();
     assert_eq!(text, expected.as_str());
     assert_eq!(arena.allocated_bytes(), text.len().next_multiple_of(8));
     let start = text.as_ptr();
     drop(text); // the newest block pops
     assert_eq!(arena.allocated_bytes(), 0);
 
-    let at = arena.alloc_fmt(format_args!("{}", Numbers(10_000)));
+    let at = arena.alloc_fmt(format_args!("{}", Numbers(n)));
     assert_eq!(at, expected.as_str());
     assert_eq!(at.as_ptr(), start, "the same one block, from the start");
     assert_eq!(arena.allocated_bytes(), at.len().next_multiple_of(8));
