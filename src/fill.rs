@@ -300,6 +300,21 @@ impl<'a, B: BumpRef<'a>, T> Filling<'a, B, T> {
         Ok(())
     }
 
+    /// Appends `item` in room the block already has: the fast path of the
+    /// fills, whose length is known before they start.
+    ///
+    /// # Safety
+    ///
+    /// * `len < cap`.
+    #[inline(always)]
+    unsafe fn push_within_capacity(&mut self, item: T) {
+        debug_assert!(self.len < self.cap, "no room left");
+        // SAFETY: `len < cap` (the caller's promise), so the slot lies in
+        // the block; it is not initialised yet.
+        unsafe { self.ptr.as_ptr().add(self.len).write(item) };
+        self.len += 1;
+    }
+
     /// Appends a copy of `items`, growing the block as needed.
     pub(crate) fn extend_from_slice(&mut self, items: &[T]) -> Result<(), Request>
     where
@@ -417,15 +432,13 @@ pub(crate) fn try_fill_with<'a, B: BumpRef<'a>, T>(
     len: usize,
     mut f: impl FnMut(usize) -> T,
 ) -> Result<&'a mut [T], Refusal> {
-    try_fill_iter_exact(
-        bump,
-        len,
-        (0..len).map(|i| Ok::<T, core::convert::Infallible>(f(i))),
-    )
-    .map_err(|failed| match failed {
-        Failed::Refused(refusal) => refusal,
-        Failed::Init(never) => match never {},
-    })
+    let mut filling = Filling::with_capacity(bump, len)?;
+    for i in 0..len {
+        let item = f(i);
+        // SAFETY: `filling.len == i < len <= cap`.
+        unsafe { filling.push_within_capacity(item) };
+    }
+    Ok(filling.finish())
 }
 
 /// `alloc_slice_try_fill_with`: as [`try_fill_with`], stopping at the
@@ -434,9 +447,9 @@ pub(crate) fn try_fill_with<'a, B: BumpRef<'a>, T>(
 pub(crate) fn try_fill_try_with<'a, B: BumpRef<'a>, T, E>(
     bump: B,
     len: usize,
-    mut f: impl FnMut(usize) -> Result<T, E>,
+    f: impl FnMut(usize) -> Result<T, E>,
 ) -> Result<&'a mut [T], Failed<E>> {
-    try_fill_iter_exact(bump, len, (0..len).map(&mut f))
+    try_fill_iter_exact(bump, len, (0..len).map(f))
 }
 
 /// `alloc_slice_try_fill_iter` and the body of [`try_fill_iter`]: room for
@@ -448,12 +461,11 @@ pub(crate) fn try_fill_try_iter<'a, B: BumpRef<'a>, T, E>(
     len: usize,
     items: impl Iterator<Item = Result<T, E>>,
 ) -> Result<&'a mut [T], Failed<E>> {
-    try_fill_iter_exact(bump, len, items.take(len))
+    try_fill_iter_exact(bump, len, items)
 }
 
 /// Room for `len` elements (none of `items` is asked for if that fails),
-/// then the elements: `items` yields at most `len`, so the block never
-/// grows.
+/// then at most `len` of them: the block never grows.
 #[inline]
 fn try_fill_iter_exact<'a, B: BumpRef<'a>, T, E>(
     bump: B,
@@ -461,14 +473,12 @@ fn try_fill_iter_exact<'a, B: BumpRef<'a>, T, E>(
     items: impl Iterator<Item = Result<T, E>>,
 ) -> Result<&'a mut [T], Failed<E>> {
     let mut filling = Filling::with_capacity(bump, len).map_err(Failed::Refused)?;
-    for item in items {
-        let pushed = match item {
-            Ok(item) => filling.push(item),
+    for item in items.take(len) {
+        match item {
+            // SAFETY: `take(len)` yields at most `len` items, so
+            // `filling.len < len <= cap` before each.
+            Ok(item) => unsafe { filling.push_within_capacity(item) },
             Err(error) => return Err(Failed::Init(error)),
-        };
-        if let Err(request) = pushed {
-            drop(filling);
-            return Err(Failed::Refused(request.refused(bump)));
         }
     }
     Ok(filling.finish())
