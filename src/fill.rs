@@ -392,8 +392,17 @@ pub(crate) fn try_alloc_iter<'a, B: BumpRef<'a>, T>(
     bump: B,
     iter: impl IntoIterator<Item = T>,
 ) -> Result<&'a mut [T], Refusal> {
-    let iter = iter.into_iter();
-    let mut filling = Filling::with_capacity(bump, iter.size_hint().0)?;
+    let mut iter = iter.into_iter();
+    let promised = iter.size_hint().0;
+    let mut filling = Filling::with_capacity(bump, promised)?;
+    // The items the hint promised go into the room made for them, with no
+    // check per item (an exact-size iterator, such as a `drain`, has no
+    // others)...
+    for item in iter.by_ref().take(promised) {
+        // SAFETY: `take(promised)` yields at most `promised <= cap` items.
+        unsafe { filling.push_within_capacity(item) };
+    }
+    // ...and any more grow the block.
     for item in iter {
         if let Err(request) = filling.push(item) {
             drop(filling);
