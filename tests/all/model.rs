@@ -518,6 +518,40 @@ fn sync_program_exercises_every_operation() {
         reset(true),
         alloc(0, 3, 2),
         allocate(0, 8, true),
+        // Growing collections from the arena and from a handle, one long
+        // enough to outgrow its lease; then boxes given back by their own
+        // allocator, by the arena, by another handle.
+        Open,
+        Open,
+        alloc(0, 6, 300),
+        alloc(1, 6, 3000),
+        alloc(2, 7, 500),
+        Dealloc {
+            from: 1,
+            to: 1,
+            seed: 1,
+        },
+        Dealloc {
+            from: 1,
+            to: 0,
+            seed: 2,
+        },
+        Dealloc {
+            from: 0,
+            to: 2,
+            seed: 3,
+        },
+        Dealloc {
+            from: 2,
+            to: 1,
+            seed: 4,
+        },
+        Dealloc {
+            from: 0,
+            to: 0,
+            seed: 5,
+        },
+        alloc(1, 3, 10),
     ]);
     sync_ops::run(&program).unwrap();
 }
