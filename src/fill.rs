@@ -80,6 +80,14 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
+    /// The refusal of a block of `layout` for `error`.
+    pub(crate) fn of_layout(layout: Layout, error: Error) -> Refusal {
+        Refusal {
+            error,
+            request: Request::Bytes(layout),
+        }
+    }
+
     /// Panics with a message saying which allocator, what was asked and
     /// why it could not be served.
     #[cold]

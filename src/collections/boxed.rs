@@ -110,7 +110,7 @@ impl<'a, T: 'a> ArenaBox<'a, T> {
     fn new_in_or_panic<B: BumpRef<'a>>(value: T, bump: B) -> Self {
         match Self::try_new_in(value, bump) {
             Ok(boxed) => boxed,
-            Err(error) => crate::surface::alloc_failed(B::NAME, Layout::new::<T>(), error),
+            Err(error) => Refusal::of_layout(Layout::new::<T>(), error).panic(B::NAME),
         }
     }
 
