@@ -9,12 +9,12 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::alloc_methods::alloc_methods;
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
 use crate::raw::RawCursor;
 use crate::region::{self, Region};
-use crate::surface::bump_surface;
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
 /// mapping, and everything is freed at once by [`reset`](Arena::reset).
@@ -175,7 +175,7 @@ impl Arena {
     }
 }
 
-bump_surface!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
+alloc_methods!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
 
 impl Drop for Arena {
     fn drop(&mut self) {

@@ -17,31 +17,27 @@
 )]
 
 mod alloc_api;
+mod alloc_methods;
 mod arena;
+mod arena_constructors;
 mod asan;
 mod builder;
-mod constructors;
 mod error;
 pub mod math;
 mod pages;
 mod pool;
-mod pool_box;
 mod raw;
 mod region;
 mod shared;
 mod stack;
-mod surface;
 mod sync;
-mod sync_local;
 
 pub use arena::Arena;
 pub use builder::Builder;
 pub use error::Error;
 pub use pages::PageAllocator;
-pub use pool::Pool;
-pub use pool_box::PoolBox;
+pub use pool::{Pool, PoolBox};
 pub use region::{set_recycling, trim, Backing, Region};
 pub use shared::{SharedArena, SharedSafe};
 pub use stack::{Mark, ScopeGuard, StackArena};
-pub use sync::SyncArena;
-pub use sync_local::LocalArena;
+pub use sync::{LocalArena, SyncArena};

@@ -14,19 +14,19 @@ use core::mem::size_of;
 use core::ptr::NonNull;
 use core::sync::atomic;
 
+use crate::alloc_methods::alloc_failed;
+use crate::arena_constructors::map_region;
 use crate::builder::Builder;
-use crate::constructors::map_region;
 use crate::error::Error;
-use crate::raw::AtomicCursor;
+use crate::raw::RawAtomicCursor;
 use crate::region::Region;
-use crate::surface::alloc_failed;
 
 /// Bytes at the start of the mapping that hold the cursor: one cache line,
 /// so the first allocation does not share a line with the hot cursor.
 const HEADER: usize = 64;
 
-const _: () = assert!(size_of::<AtomicCursor>() <= HEADER);
-const _: () = assert!(core::mem::align_of::<AtomicCursor>() <= HEADER);
+const _: () = assert!(size_of::<RawAtomicCursor>() <= HEADER);
+const _: () = assert!(core::mem::align_of::<RawAtomicCursor>() <= HEADER);
 
 /// Types whose values may be placed in memory shared with other processes.
 ///
@@ -194,7 +194,7 @@ shared_safe_tuple!(A B C D E F);
 pub struct SharedArena {
     /// The cursor, in the first [`HEADER`] bytes of `region`; its memory is
     /// the rest of the region.
-    cursor: NonNull<AtomicCursor>,
+    cursor: NonNull<RawAtomicCursor>,
     /// The shared mapping; unmapped (in this process) when the arena drops.
     region: Region,
 }
@@ -252,8 +252,8 @@ impl SharedArena {
         // multiple of 8 long, owned by the arena, and reached only through
         // the cursor. Unpoisoned: other processes allocate here too, and
         // ASan's shadow is per process.
-        let cursor = unsafe { AtomicCursor::new_unpoisoned(data, len) };
-        let slot = base.cast::<AtomicCursor>();
+        let cursor = unsafe { RawAtomicCursor::new_unpoisoned(data, len) };
+        let slot = base.cast::<RawAtomicCursor>();
         // SAFETY: the header is inside the mapping, page-aligned (so aligned
         // for the cursor), large enough (checked above), and unused.
         unsafe { slot.write(cursor) };
@@ -264,7 +264,7 @@ impl SharedArena {
     }
 
     #[inline(always)]
-    fn cursor(&self) -> &AtomicCursor {
+    fn cursor(&self) -> &RawAtomicCursor {
         // SAFETY: the cursor was written at creation and lives as long as
         // the region; it is only ever accessed through `&`, and its mutable
         // state is atomic.

@@ -1,4 +1,4 @@
-//! [`AtomicCursor`]: the lock-free bump cursor behind `SyncArena` and
+//! [`RawAtomicCursor`]: the lock-free bump cursor behind `SyncArena` and
 //! `SharedArena`.
 //!
 //! One `AtomicUsize` holds the offset of the next free byte from `start`.
@@ -33,7 +33,7 @@ use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 
-/// A range handed out whole by [`AtomicCursor::claim`], for a
+/// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
 pub(crate) struct Lease {
     /// First byte; 8-aligned, with the mapping's provenance.
@@ -63,7 +63,7 @@ pub(crate) struct Lease {
 /// moment it is written and the moment a child reads it (same binary, so
 /// this is belt and braces).
 #[repr(C)]
-pub(crate) struct AtomicCursor {
+pub(crate) struct RawAtomicCursor {
     /// First byte of the memory; 8-aligned. Never changes.
     start: NonNull<u8>,
     /// Bytes the cursor manages; a multiple of [`MIN_ALIGN`]. Never changes.
@@ -83,15 +83,15 @@ pub(crate) struct AtomicCursor {
 // SAFETY: the cursor refers only to memory its creator promised to keep
 // valid and reachable only through it (`with_dirty_prefix`'s contract), wherever the
 // cursor goes; nothing in it is tied to a thread.
-unsafe impl Send for AtomicCursor {}
+unsafe impl Send for RawAtomicCursor {}
 // SAFETY: `&self` methods read the immutable `start`/`capacity` or work on
 // `offset`/`high_water` with atomic operations; each byte is claimed by one
 // successful compare-and-swap only, and a rewind releases bytes with a
 // release store that their next claimer acquires. The ASan shadow's state
 // is one atomic frontier (see `asan::AtomicShadow` for its protocol).
-unsafe impl Sync for AtomicCursor {}
+unsafe impl Sync for RawAtomicCursor {}
 
-impl AtomicCursor {
+impl RawAtomicCursor {
     /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
     /// hold old data (a recycled mapping; 0 for a new one): `alloc_zeroed`
     /// zeroes what it hands out from them.
@@ -107,7 +107,7 @@ impl AtomicCursor {
     pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
         let shadow = asan::AtomicShadow::new(start);
         // SAFETY: the caller's contract.
-        unsafe { AtomicCursor::with_shadow(start, len, dirty, shadow) }
+        unsafe { RawAtomicCursor::with_shadow(start, len, dirty, shadow) }
     }
 
     /// A cursor like [`with_dirty_prefix`](Self::with_dirty_prefix)'s over
@@ -122,7 +122,7 @@ impl AtomicCursor {
     ///   dirty prefix: all `len` bytes are zero.
     pub(crate) unsafe fn new_unpoisoned(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller's contract, with no dirty prefix.
-        unsafe { AtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
+        unsafe { RawAtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
     }
 
     /// # Safety
@@ -135,7 +135,7 @@ impl AtomicCursor {
         dirty: usize,
         shadow: asan::AtomicShadow,
     ) -> Self {
-        let cursor = AtomicCursor {
+        let cursor = RawAtomicCursor {
             start,
             capacity: len,
             offset: AtomicUsize::new(0),
@@ -545,7 +545,7 @@ mod tests {
     /// as a raw pointer so that moving the fixture does not retag it).
     struct Fixture {
         memory: NonNull<[u64]>,
-        cursor: AtomicCursor,
+        cursor: RawAtomicCursor,
     }
 
     impl Drop for Fixture {
@@ -559,7 +559,8 @@ mod tests {
         let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
         // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
         // fixture, and only the cursor touches it.
-        let cursor = unsafe { AtomicCursor::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
+        let cursor =
+            unsafe { RawAtomicCursor::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
         Fixture { memory, cursor }
     }
 

@@ -11,11 +11,11 @@ use core::ptr::NonNull;
 
 pub(crate) mod atomic_cursor;
 pub(crate) mod cursor;
-pub(crate) mod free_list;
+pub(crate) mod pool;
 
-pub(crate) use atomic_cursor::AtomicCursor;
+pub(crate) use atomic_cursor::RawAtomicCursor;
 pub(crate) use cursor::RawCursor;
-pub(crate) use free_list::RawPool;
+pub(crate) use pool::RawPool;
 
 /// The operations behind `Allocator`, written once per allocator type and
 /// turned into an impl of each supported `Allocator` trait by
@@ -112,11 +112,11 @@ unsafe impl RawAllocator for RawCursor {
     }
 }
 
-// SAFETY: `AtomicCursor` hands out disjoint blocks inside its memory: each
+// SAFETY: `RawAtomicCursor` hands out disjoint blocks inside its memory: each
 // block is claimed by one successful compare-and-swap of the offset, and the
 // offset only moves back over blocks the caller declared dead. Resizes keep
 // contents as the trait requires.
-unsafe impl RawAllocator for AtomicCursor {
+unsafe impl RawAllocator for RawAtomicCursor {
     #[inline(always)]
     fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
         self.alloc(layout)
@@ -142,12 +142,12 @@ unsafe impl RawAllocator for AtomicCursor {
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
         // SAFETY: forwarded caller contract.
-        unsafe { AtomicCursor::grow(self, ptr, old, new, zeroed) }
+        unsafe { RawAtomicCursor::grow(self, ptr, old, new, zeroed) }
     }
 
     #[inline]
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
         // SAFETY: forwarded caller contract.
-        unsafe { AtomicCursor::shrink(self, ptr, old, new) }
+        unsafe { RawAtomicCursor::shrink(self, ptr, old, new) }
     }
 }

@@ -2,7 +2,7 @@
 //! cursor over one anonymous mapping and no lock anywhere.
 //!
 //! `unsafe` is allowed here for the `Send`/`Sync` impls and for wrapping a
-//! fresh region in an [`AtomicCursor`], whose contract the region meets.
+//! fresh region in an [`RawAtomicCursor`], whose contract the region meets.
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
@@ -10,12 +10,16 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
-use crate::raw::AtomicCursor;
+use crate::raw::RawAtomicCursor;
 use crate::region::{self, Region};
-use crate::surface::bump_surface;
+
+mod local;
+
+use crate::alloc_methods::alloc_methods;
+pub use local::LocalArena;
 
 /// A bump allocator that many threads may allocate from at once: every
 /// allocation is one compare-and-swap on a single atomic cursor, so there is
@@ -57,7 +61,7 @@ use crate::surface::bump_surface;
 /// ```
 pub struct SyncArena {
     /// Hands out the bytes of `region`; its memory is exactly the region.
-    cursor: AtomicCursor,
+    cursor: RawAtomicCursor,
     /// The mapping the cursor points into; parked for reuse or unmapped
     /// when the arena drops (see `Drop`).
     region: Region,
@@ -65,7 +69,7 @@ pub struct SyncArena {
 
 // `SyncArena` is `Send` and `Sync` because both of its fields are: the
 // region owns its mapping, and the atomic cursor claims every byte with one
-// compare-and-swap (see the `Sync` impl of `AtomicCursor`).
+// compare-and-swap (see the `Sync` impl of `RawAtomicCursor`).
 
 impl SyncArena {
     /// Wraps a region that is zero past its first `dirty` bytes.
@@ -74,7 +78,7 @@ impl SyncArena {
         // SAFETY: the region is page-aligned, a whole number of pages, owned
         // by the arena for as long as the cursor, and zero past its first
         // `dirty <= len` bytes (`map_region`'s promise).
-        let cursor = unsafe { AtomicCursor::with_dirty_prefix(start, region.len(), dirty) };
+        let cursor = unsafe { RawAtomicCursor::with_dirty_prefix(start, region.len(), dirty) };
         SyncArena { cursor, region }
     }
 
@@ -154,7 +158,7 @@ impl SyncArena {
 
     /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
     #[inline]
-    pub(crate) fn cursor(&self) -> &AtomicCursor {
+    pub(crate) fn cursor(&self) -> &RawAtomicCursor {
         &self.cursor
     }
 
@@ -170,7 +174,7 @@ impl SyncArena {
     }
 }
 
-bump_surface!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
+alloc_methods!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
 
 impl Drop for SyncArena {
     fn drop(&mut self) {
@@ -194,9 +198,9 @@ impl fmt::Debug for SyncArena {
 // Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
 // end of their scope or a `reset_to`), all of which need `&mut self`.
 impl AsRaw for &SyncArena {
-    type Raw = AtomicCursor;
+    type Raw = RawAtomicCursor;
     #[inline(always)]
-    fn as_raw(&self) -> &AtomicCursor {
+    fn as_raw(&self) -> &RawAtomicCursor {
         &self.cursor
     }
 }

@@ -19,10 +19,10 @@ use core::fmt;
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
+use crate::alloc_methods::alloc_methods;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawCursor};
-use crate::surface::bump_surface;
 use crate::sync::SyncArena;
 
 /// The first lease a handle claims: small, so that short-lived handles
@@ -283,7 +283,7 @@ impl<'a> LocalArena<'a> {
 }
 
 // The examples shadow the arena with a handle on it.
-bump_surface!(
+alloc_methods!(
     LocalArena<'a>,
     "anon_arena::SyncArena::with_capacity(1 << 20); let arena = arena.local()"
 );

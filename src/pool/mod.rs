@@ -18,9 +18,12 @@ use crate::alloc_api::impl_allocator;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::math::{align_up, MIN_ALIGN};
-use crate::pool_box::PoolBox;
 use crate::raw::{RawAllocator, RawPool};
 use crate::region::{self, Region, DEFAULT_CAPACITIES};
+
+mod boxed;
+
+pub use boxed::PoolBox;
 
 /// A pool of fixed-size slots for values of type `T`, carved from one
 /// anonymous mapping: allocation and free are O(1), there is no

@@ -20,13 +20,13 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::alloc_methods::alloc_methods;
 use crate::arena::Arena;
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
 use crate::raw::RawCursor;
 use crate::region::Region;
-use crate::surface::bump_surface;
 
 mod guard;
 
@@ -437,7 +437,7 @@ fn mark_refused(error: Error) -> ! {
     panic!("StackArena::reset_to: mark refused: {error}")
 }
 
-bump_surface!(StackArena, "anon_arena::StackArena::with_capacity(1 << 20)");
+alloc_methods!(StackArena, "anon_arena::StackArena::with_capacity(1 << 20)");
 
 impl fmt::Debug for StackArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

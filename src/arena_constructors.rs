@@ -178,7 +178,7 @@ macro_rules! arena_constructors {
             /// # Ok::<(), anon_arena::Error>(())
             /// ```
             pub fn build(self) -> Result<$ty, Error> {
-                $crate::constructors::map_region(&self).map($ty::from_region)
+                $crate::arena_constructors::map_region(&self).map($ty::from_region)
             }
         }
     };
