@@ -4,31 +4,8 @@
 //!
 //! [`arena_constructors!`] needs one associated function on the type:
 //! `fn from_region((Region, usize)) -> Self`, which wraps a mapping whose
-//! bytes past the `usize` are zero (what [`map_region`] returns).
+//! bytes past the `usize` are zero (what `builder::map_region` returns).
 #![forbid(unsafe_code)]
-
-use crate::builder::Builder;
-use crate::error::Error;
-use crate::region::{Region, RegionOptions, DEFAULT_CAPACITIES};
-
-/// Maps the region a builder asks for: its size, or else the first default
-/// size the OS grants. Reuses a dropped arena's mapping where it can (see
-/// [`Region::map_reusing`]); the `usize` is how many bytes from the start
-/// may hold old data, and every byte past them is zero.
-pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
-    if let Some(bytes) = builder.size {
-        return Region::map_reusing(&builder.options_with_len(bytes));
-    }
-    let mut last_error = Error::LayoutOverflow;
-    for &bytes in DEFAULT_CAPACITIES {
-        let options: RegionOptions = builder.options_with_len(bytes);
-        match Region::map_reusing(&options) {
-            Ok(mapped) => return Ok(mapped),
-            Err(error) => last_error = error,
-        }
-    }
-    Err(last_error)
-}
 
 /// Writes the constructors of `$ty`; `$what` names it in the docs ("An
 /// arena", "A stack arena").
@@ -178,7 +155,7 @@ macro_rules! arena_constructors {
             /// # Ok::<(), anon_arena::Error>(())
             /// ```
             pub fn build(self) -> Result<$ty, Error> {
-                $crate::arena_constructors::map_region(&self).map($ty::from_region)
+                $crate::builder::map_region(&self).map($ty::from_region)
             }
         }
     };

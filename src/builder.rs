@@ -3,7 +3,19 @@
 
 use core::marker::PhantomData;
 
-use crate::region::{Backing, RegionOptions};
+use crate::error::Error;
+use crate::region::{Backing, Region, RegionOptions};
+
+/// Address-space sizes `Arena::new` and its kin try in turn: as much as is
+/// cheap to reserve, then less where the OS limits overcommit. Miri keeps
+/// every byte in host memory, so it gets a small one.
+const DEFAULT_CAPACITIES: &[usize] = if cfg!(miri) {
+    &[64 << 20]
+} else if cfg!(target_pointer_width = "64") {
+    &[4 << 30, 1 << 30, 256 << 20]
+} else {
+    &[256 << 20, 64 << 20]
+};
 
 /// Configures the [`Region`](crate::Region) behind an allocator of type `K`
 /// before it is created: `K::builder()`, the region options, a size, then
@@ -107,7 +119,27 @@ impl<K> Builder<K> {
     }
 }
 
-impl Builder<crate::Region> {
+impl Region {
+    /// A builder for a region with guard pages, huge pages, populate or
+    /// `/dev/zero` backing.
+    ///
+    /// ```
+    /// use anon_arena::{Backing, Region};
+    ///
+    /// let region = Region::builder()
+    ///     .len(1 << 20)
+    ///     .guard_pages(true)
+    ///     .backing(Backing::DevZero)
+    ///     .build()?;
+    /// assert_eq!(region.len(), 1 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn builder() -> Builder<Region> {
+        Builder::new()
+    }
+}
+
+impl Builder<Region> {
     /// The region's length in bytes, rounded up to whole pages.
     ///
     /// ```
@@ -147,8 +179,8 @@ impl Builder<crate::Region> {
     /// assert!(!region.as_ptr().is_null());
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
-    pub fn build(self) -> Result<crate::Region, crate::Error> {
-        crate::Region::map(&self.options_with_len(self.size.unwrap_or(0)))
+    pub fn build(self) -> Result<Region, Error> {
+        Region::map(&self.options_with_len(self.size.unwrap_or(0)))
     }
 }
 
@@ -160,6 +192,38 @@ impl<K> Builder<K> {
             ..self.options
         }
     }
+
+    /// Calls `build` with the size asked for or, without one, with each
+    /// default capacity in turn until the OS grants one (`from_bytes` turns
+    /// a capacity in bytes into `K`'s unit); the last error if none is.
+    pub(crate) fn build_sized<T>(
+        &self,
+        from_bytes: impl Fn(usize) -> usize,
+        mut build: impl FnMut(usize) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Some(size) = self.size {
+            return build(size);
+        }
+        let mut last_error = Error::LayoutOverflow;
+        for &bytes in DEFAULT_CAPACITIES {
+            match build(from_bytes(bytes)) {
+                Ok(built) => return Ok(built),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// Maps the region an arena's builder asks for: its capacity, or else the
+/// first default capacity the OS grants. Reuses a dropped arena's mapping
+/// where it can (see [`Region::map_reusing`]); the `usize` is how many
+/// bytes from the start may hold old data, and every byte past them is zero.
+pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
+    builder.build_sized(
+        |bytes| bytes,
+        |bytes| Region::map_reusing(&builder.options_with_len(bytes)),
+    )
 }
 
 impl<K> core::fmt::Debug for Builder<K> {

@@ -15,8 +15,7 @@ use core::ptr::NonNull;
 use core::sync::atomic;
 
 use crate::alloc_methods::alloc_failed;
-use crate::arena_constructors::map_region;
-use crate::builder::Builder;
+use crate::builder::{map_region, Builder};
 use crate::error::Error;
 use crate::raw::RawAtomicCursor;
 use crate::region::Region;

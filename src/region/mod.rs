@@ -4,32 +4,29 @@
 //! when the arena drops ([`recycle`]); a `Region` made by a user is always
 //! unmapped.
 //!
-//! This is the only module that makes system calls. Everything above it works
-//! on the pointer and length a `Region` hands out, so the allocators stay
-//! plain arithmetic that Miri can check.
+//! This module makes every system call of the crate, in [`sys`]; [`shape`]
+//! decides how a mapping is laid out. Everything above works on the pointer
+//! and length a `Region` hands out, so the allocators stay plain arithmetic
+//! that Miri can check.
 //!
-//! `unsafe` is allowed here because `mmap`, `munmap`, `mprotect`, `madvise`
-//! and `mremap` hand out or take back raw memory; each call states which
-//! facts about the mapping make it sound.
-//!
-//! Under Miri, which models only plain private anonymous read/write mappings
-//! unmapped whole, the guard page, huge-page, populate and shared options are
-//! not applied, and `release` writes zeros instead of calling `madvise`. Each
-//! such fallback is one `cfg(miri)` branch in this file.
+//! `unsafe` is allowed here because a region hands out a raw mapping and
+//! gives it back to the kernel on drop; each step states which facts about
+//! the mapping make it sound.
 #![allow(unsafe_code)]
 
-use core::ffi::c_void;
 use core::ops::Range;
-use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::ptr::NonNull;
 
-use rustix::mm::{MapFlags, ProtFlags};
-
-use crate::builder::Builder;
 use crate::error::Error;
 use crate::math::{align_down, align_up};
 
 mod recycle;
+mod shape;
+mod sys;
+
+use shape::{HugePages, Shape, HUGE_PAGE};
+pub(crate) use sys::{map_pages, page_size, remap, unmap};
+use sys::{map_raw, unmap_whole};
 
 /// Where the zero pages of a [`Region`] come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -66,101 +63,6 @@ impl RegionOptions {
             backing: Backing::Anonymous,
             shared: false,
             recycle: true,
-        }
-    }
-}
-
-/// The span transparent huge pages need to be aligned to (x86-64, arm64 4K).
-const HUGE_PAGE: usize = 2 << 20;
-
-/// Regions at least this large get huge pages past their first
-/// [`SMALL_PAGED_LEAD`] bytes unless the user said otherwise.
-const AUTO_HUGE_MIN: usize = 64 << 20;
-
-/// How much of an automatically huge-paged region keeps 4 KiB pages.
-///
-/// The region starts this far before a 2 MiB boundary, so an arena that
-/// stays under 256 KiB commits memory 4 KiB at a time (at most 64 faults),
-/// and one that grows past it takes a fault per 2 MiB from there on. A
-/// 4 KiB fault costs about 1.5 µs on the reference VM and a 2 MiB one
-/// about 20 µs, so filling 4 MiB costs 0.18 ms this way against 0.79 ms
-/// with the lead a whole huge page long (`/tmp` C probe, 2026-11-30).
-const SMALL_PAGED_LEAD: usize = 256 << 10;
-
-/// Everything about how a region is mapped that its next user could tell
-/// apart: a parked mapping is reused only for exactly the same shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Shape {
-    /// Usable bytes: a whole number of pages.
-    len: usize,
-    /// `len` plus the guard page, if any.
-    mapped_len: usize,
-    huge: HugePages,
-}
-
-impl Shape {
-    fn of(options: &RegionOptions) -> Result<Shape, Error> {
-        let page = page_size();
-        let len = align_up(options.len.max(1), page).ok_or(Error::LayoutOverflow)?;
-        let guard = if options.guard_pages && !cfg!(miri) {
-            page
-        } else {
-            0
-        };
-        Ok(Shape {
-            len,
-            mapped_len: len.checked_add(guard).ok_or(Error::LayoutOverflow)?,
-            huge: HugePages::plan(options, len),
-        })
-    }
-
-    /// Whether a mapping of these options may be parked and reused. Only
-    /// plain private anonymous ones: a shared mapping is seen by other
-    /// processes, `/dev/zero` was asked for by name, and `populate` wants
-    /// every page resident, which a parked mapping is not.
-    fn recyclable(options: &RegionOptions) -> bool {
-        options.recycle
-            && !options.shared
-            && !options.populate
-            && options.backing == Backing::Anonymous
-    }
-}
-
-/// Which part of a region is advised `MADV_HUGEPAGE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum HugePages {
-    /// None of it.
-    Off,
-    /// All of it: the user asked; a failing `madvise` is an error.
-    Whole,
-    /// All but the first [`SMALL_PAGED_LEAD`] bytes, best effort: a large
-    /// region that is only lightly used keeps 4 KiB granularity, while one
-    /// filled past that takes a fault per 2 MiB instead of one per 4 KiB
-    /// (512 times fewer faults).
-    AfterLead,
-}
-
-impl HugePages {
-    /// Bytes at the region's start that stay out of the advice; the rest
-    /// begins on a [`HUGE_PAGE`] boundary.
-    const fn lead(self) -> usize {
-        match self {
-            HugePages::AfterLead => SMALL_PAGED_LEAD,
-            HugePages::Off | HugePages::Whole => 0,
-        }
-    }
-
-    fn plan(options: &RegionOptions, len: usize) -> HugePages {
-        if cfg!(miri) {
-            return HugePages::Off;
-        }
-        match options.huge_pages {
-            Some(true) => HugePages::Whole,
-            Some(false) => HugePages::Off,
-            // Shared memory is shmem, whose huge pages follow a separate
-            // system setting; leave it alone.
-            None if len >= AUTO_HUGE_MIN && !options.shared => HugePages::AfterLead,
-            None => HugePages::Off,
         }
     }
 }
@@ -221,24 +123,6 @@ impl Region {
     /// ```
     pub fn new(len: usize) -> Result<Region, Error> {
         Region::map(&RegionOptions::new(len))
-    }
-
-    /// A builder for a region with guard pages, huge pages, populate or
-    /// `/dev/zero` backing.
-    ///
-    /// ```
-    /// use anon_arena::{Backing, Region};
-    ///
-    /// let region = Region::builder()
-    ///     .len(1 << 20)
-    ///     .guard_pages(true)
-    ///     .backing(Backing::DevZero)
-    ///     .build()?;
-    /// assert_eq!(region.len(), 1 << 20);
-    /// # Ok::<(), anon_arena::Error>(())
-    /// ```
-    pub fn builder() -> Builder<Region> {
-        Builder::new()
     }
 
     /// The first usable byte; page-aligned.
@@ -318,27 +202,10 @@ impl Region {
     /// * No live reference points into those bytes.
     unsafe fn discard(&mut self, offset: usize, len: usize) -> Result<(), Error> {
         // SAFETY: the caller keeps the range inside the mapping.
-        let start = unsafe { self.ptr.as_ptr().add(offset) };
-        if cfg!(miri) {
-            // SAFETY: writable bytes of this mapping, unreferenced by the
-            // caller's contract.
-            unsafe { ptr::write_bytes(start, 0, len) };
-            return Ok(());
-        }
-        let advice = if self.shared {
-            rustix::mm::Advice::LinuxRemove
-        } else {
-            rustix::mm::Advice::LinuxDontNeed
-        };
-        // SAFETY: page-aligned range inside a mapping we own; dropping its
-        // pages only changes their contents to zero, which the caller allows.
-        unsafe { rustix::mm::madvise(start.cast::<c_void>(), len, advice) }.map_err(|errno| {
-            Error::MapFailed {
-                call: "madvise",
-                len,
-                errno,
-            }
-        })
+        let start = unsafe { self.ptr.add(offset) };
+        // SAFETY: whole pages of our read/write mapping, unreferenced by the
+        // caller's contract.
+        unsafe { sys::discard(start, len, self.shared) }
     }
 
     /// A mapping for `options`: one a dropped arena parked, if its shape
@@ -346,7 +213,7 @@ impl Region {
     /// how many bytes from the start may hold old data (0 for a new one).
     pub(crate) fn map_reusing(options: &RegionOptions) -> Result<(Region, usize), Error> {
         let shape = Shape::of(options)?;
-        let recyclable = Shape::recyclable(options).then_some(shape);
+        let recyclable = (options.recycle && Shape::reusable(options)).then_some(shape);
         if recyclable.is_some() {
             if let Some(parked) = recycle::STORE.take(shape) {
                 let region = Region {
@@ -429,32 +296,15 @@ impl Region {
         if options.guard_pages {
             // SAFETY: the guard page is the last page of our own mapping,
             // past every usable byte; nothing will ever point into it.
-            unsafe {
-                rustix::mm::mprotect(
-                    self.ptr.as_ptr().add(self.len).cast::<c_void>(),
-                    self.mapped_len - self.len,
-                    rustix::mm::MprotectFlags::empty(),
-                )
-            }
-            .map_err(|errno| Error::MapFailed {
-                call: "mprotect",
-                len: self.mapped_len - self.len,
-                errno,
-            })?;
+            unsafe { sys::protect_none(self.ptr.add(self.len), self.mapped_len - self.len)? };
         }
         if huge == HugePages::Off {
             return Ok(());
         }
         let skip = huge.lead();
         // SAFETY: advice on our own mapping (`skip < AUTO_HUGE_MIN <= len`
-        // when skipping); it changes no contents.
-        let advised = unsafe {
-            rustix::mm::madvise(
-                self.ptr.as_ptr().add(skip).cast::<c_void>(),
-                self.len - skip,
-                rustix::mm::Advice::LinuxHugepage,
-            )
-        };
+        // when skipping).
+        let advised = unsafe { sys::advise_huge(self.ptr.add(skip), self.len - skip) };
         match advised {
             Err(errno) if huge == HugePages::Whole => Err(Error::MapFailed {
                 call: "madvise(MADV_HUGEPAGE)",
@@ -555,20 +405,6 @@ pub fn set_recycling(on: bool) {
     recycle::STORE.set_enabled(on);
 }
 
-/// Unmaps a whole mapping that is going away (a dropped region, or one
-/// taken out of the recycling store). `munmap` of a whole mapping fails
-/// only on a bad address, which would be this crate's bug.
-///
-/// # Safety
-///
-/// * `base..base + mapped_len` is exactly a mapping the caller owns, and
-///   nothing will access it again.
-unsafe fn unmap_whole(base: NonNull<u8>, mapped_len: usize) {
-    // SAFETY: the caller's contract.
-    let result = unsafe { unmap(base, mapped_len) };
-    debug_assert!(result.is_ok(), "munmap failed: {result:?}");
-}
-
 impl core::fmt::Debug for Region {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Region")
@@ -577,64 +413,6 @@ impl core::fmt::Debug for Region {
             .field("shared", &self.shared)
             .finish()
     }
-}
-
-/// The size of a memory page, looked up once.
-pub(crate) fn page_size() -> usize {
-    static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
-    match PAGE_SIZE.load(Ordering::Relaxed) {
-        0 => {
-            let size = if cfg!(miri) {
-                4096
-            } else {
-                rustix::param::page_size()
-            };
-            PAGE_SIZE.store(size, Ordering::Relaxed);
-            size
-        }
-        size => size,
-    }
-}
-
-/// The `mmap` call itself: `len` bytes, read/write, private or shared,
-/// anonymous or from `/dev/zero`.
-fn map_raw(len: usize, options: &RegionOptions) -> Result<NonNull<u8>, Error> {
-    let prot = ProtFlags::READ | ProtFlags::WRITE;
-    let sharing = if options.shared && !cfg!(miri) {
-        MapFlags::SHARED
-    } else {
-        MapFlags::PRIVATE
-    };
-    let flags = if cfg!(miri) {
-        sharing
-    } else if options.populate {
-        sharing | MapFlags::NORESERVE | MapFlags::POPULATE
-    } else {
-        sharing | MapFlags::NORESERVE
-    };
-    let failed = |call| move |errno| Error::MapFailed { call, len, errno };
-    let mapped = match options.backing {
-        Backing::DevZero if !cfg!(miri) => {
-            let zero = rustix::fs::open(
-                c"/dev/zero",
-                rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(failed("open(/dev/zero)"))?;
-            // SAFETY: a fresh mapping at an address the kernel chooses
-            // overlaps nothing; the fd may be closed once `mmap` returns.
-            unsafe { rustix::mm::mmap(ptr::null_mut(), len, prot, flags, &zero, 0) }
-                .map_err(failed("mmap(/dev/zero)"))?
-        }
-        // SAFETY: as above, without a file.
-        _ => unsafe { rustix::mm::mmap_anonymous(ptr::null_mut(), len, prot, flags) }
-            .map_err(failed("mmap"))?,
-    };
-    NonNull::new(mapped.cast::<u8>()).ok_or(Error::MapFailed {
-        call: "mmap",
-        len,
-        errno: rustix::io::Errno::NOMEM,
-    })
 }
 
 /// Unmaps the head and tail of a fresh mapping so that `keep` bytes remain,
@@ -674,88 +452,6 @@ unsafe fn trim_to_huge_page(
     start
 }
 
-/// `munmap(ptr, len)`.
-///
-/// # Safety
-///
-/// * `ptr..ptr + len` is a whole mapping (or whole pages of one) owned by the
-///   caller, and nothing will access it again.
-pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
-    // SAFETY: the caller owns these pages and gives them up.
-    unsafe { rustix::mm::munmap(ptr.as_ptr().cast::<c_void>(), len) }.map_err(|errno| {
-        Error::MapFailed {
-            call: "munmap",
-            len,
-            errno,
-        }
-    })
-}
-
-/// Moves or resizes a whole private anonymous mapping: `mremap(ptr, old_len,
-/// new_len, MREMAP_MAYMOVE)`. The bytes up to `min(old_len, new_len)` are
-/// kept (moved by page-table edits, not copied); the old address is invalid
-/// afterwards unless it is returned again. Both lengths are whole pages.
-///
-/// # Safety
-///
-/// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
-///   [`Region`] (or [`map_pages`]) without guard page, and nothing points
-///   into it once this returns a different address.
-pub(crate) unsafe fn remap(
-    ptr: NonNull<u8>,
-    old_len: usize,
-    new_len: usize,
-) -> Result<NonNull<u8>, Error> {
-    if cfg!(miri) {
-        // Miri has no `mremap`: map, copy, unmap.
-        let new = map_pages(new_len)?;
-        // SAFETY: both mappings are ours and distinct; we copy the bytes both
-        // hold, then give up the old mapping as the caller allows.
-        unsafe {
-            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_len.min(new_len));
-            unmap(ptr, old_len)?;
-        }
-        return Ok(new);
-    }
-    // SAFETY: the caller owns the whole mapping; MAYMOVE lets the kernel
-    // pick a new address, which we return.
-    let moved = unsafe {
-        rustix::mm::mremap(
-            ptr.as_ptr().cast::<c_void>(),
-            old_len,
-            new_len,
-            rustix::mm::MremapFlags::MAYMOVE,
-        )
-    }
-    .map_err(|errno| Error::MapFailed {
-        call: "mremap",
-        len: new_len,
-        errno,
-    })?;
-    NonNull::new(moved.cast::<u8>()).ok_or(Error::MapFailed {
-        call: "mremap",
-        len: new_len,
-        errno: rustix::io::Errno::NOMEM,
-    })
-}
-
-/// Maps `len` bytes (a whole number of pages) of private anonymous memory
-/// that the caller owns and must give back with [`unmap`].
-pub(crate) fn map_pages(len: usize) -> Result<NonNull<u8>, Error> {
-    map_raw(len, &RegionOptions::new(len))
-}
-
-/// Address-space sizes `Arena::new` and its kin try in turn: as much as is
-/// cheap to reserve, then less where the OS limits overcommit. Miri keeps
-/// every byte in host memory, so it gets a small one.
-pub(crate) const DEFAULT_CAPACITIES: &[usize] = if cfg!(miri) {
-    &[64 << 20]
-} else if cfg!(target_pointer_width = "64") {
-    &[4 << 30, 1 << 30, 256 << 20]
-} else {
-    &[256 << 20, 64 << 20]
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -782,7 +478,7 @@ mod tests {
         let page = page_size();
         let mut region = Region::new(4 * page).unwrap();
         // SAFETY: inside the mapping.
-        unsafe { ptr::write_bytes(region.as_ptr(), 0xFF, 4 * page) };
+        unsafe { core::ptr::write_bytes(region.as_ptr(), 0xFF, 4 * page) };
         region.release(10..3 * page + 10).unwrap();
         // SAFETY: inside the mapping, no reference held.
         let bytes = unsafe { core::slice::from_raw_parts(region.as_ptr(), region.len()) };
@@ -809,54 +505,24 @@ mod tests {
     }
 
     #[test]
-    fn remap_keeps_contents() {
-        let page = page_size();
-        let ptr = map_pages(page).unwrap();
-        // SAFETY: `ptr` is a fresh one-page mapping we own.
-        unsafe {
-            ptr.as_ptr().write(42);
-            let grown = remap(ptr, page, 16 * page).unwrap();
-            assert_eq!(grown.as_ptr().read(), 42);
-            assert_eq!(grown.as_ptr().add(16 * page - 1).read(), 0);
-            unmap(grown, 16 * page).unwrap();
-        }
-    }
-
-    #[test]
     #[cfg_attr(miri, ignore = "Miri does not apply huge-page alignment")]
-    fn large_regions_get_huge_pages_unless_told_not_to() {
-        let auto = Region::new(AUTO_HUGE_MIN).unwrap();
+    fn large_regions_start_their_huge_pages_on_a_boundary() {
+        let auto = Region::new(shape::AUTO_HUGE_MIN).unwrap();
         assert_eq!(
-            (auto.as_ptr() as usize + SMALL_PAGED_LEAD) % HUGE_PAGE,
+            (auto.as_ptr() as usize + shape::SMALL_PAGED_LEAD) % HUGE_PAGE,
             0,
             "the advised part must start on a huge-page boundary"
         );
-        let options = RegionOptions::new(AUTO_HUGE_MIN);
-        assert_eq!(
-            HugePages::plan(&options, AUTO_HUGE_MIN),
-            HugePages::AfterLead
-        );
-        assert_eq!(HugePages::plan(&options, AUTO_HUGE_MIN - 1), HugePages::Off);
-        let off = RegionOptions {
-            huge_pages: Some(false),
-            ..options
-        };
-        assert_eq!(HugePages::plan(&off, AUTO_HUGE_MIN), HugePages::Off);
-        let shared = RegionOptions {
-            shared: true,
-            ..options
-        };
-        assert_eq!(HugePages::plan(&shared, AUTO_HUGE_MIN), HugePages::Off);
     }
 
     #[test]
     #[cfg_attr(miri, ignore = "Miri does not apply huge-page alignment")]
     fn huge_page_regions_are_aligned() {
-        let region = Region::builder()
-            .len(4 << 20)
-            .huge_pages(true)
-            .build()
-            .unwrap();
+        let options = RegionOptions {
+            huge_pages: Some(true),
+            ..RegionOptions::new(4 << 20)
+        };
+        let region = Region::map(&options).unwrap();
         assert_eq!(region.as_ptr() as usize % HUGE_PAGE, 0);
         assert_eq!(region.len(), 4 << 20);
     }
