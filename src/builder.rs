@@ -3,6 +3,7 @@
 
 use core::marker::PhantomData;
 
+use crate::cache::RegionCache;
 use crate::error::Error;
 use crate::region::{Backing, Region, RegionOptions};
 
@@ -43,6 +44,11 @@ pub struct Builder<K> {
     /// The size asked for, in the unit `K` documents (bytes or slots);
     /// `None` picks `K`'s default.
     pub(crate) size: Option<usize>,
+    /// Arenas: whether the mapping may come from a cache and go back to one.
+    pub(crate) recycle: bool,
+    /// Arenas: the cache `build` takes the mapping from and the arena parks
+    /// it in when it drops.
+    pub(crate) cache: &'static RegionCache,
     _kind: PhantomData<fn() -> K>,
 }
 
@@ -51,6 +57,8 @@ impl<K> Builder<K> {
         Builder {
             options: RegionOptions::new(0),
             size: None,
+            recycle: true,
+            cache: RegionCache::default_cache(),
             _kind: PhantomData,
         }
     }
@@ -215,14 +223,14 @@ impl<K> Builder<K> {
     }
 }
 
-/// Maps the region an arena's builder asks for: its capacity, or else the
-/// first default capacity the OS grants. Reuses a dropped arena's mapping
-/// where it can (see [`Region::map_reusing`]); the `usize` is how many
-/// bytes from the start may hold old data, and every byte past them is zero.
+/// Maps a new region of the size `builder` asks for, or else of the first
+/// default capacity the OS grants, through the builder's cache (which gives
+/// back what it holds if the OS refuses); the `usize` is 0, the bytes that
+/// may hold old data.
 pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
     builder.build_sized(
         |bytes| bytes,
-        |bytes| Region::map_reusing(&builder.options_with_len(bytes)),
+        |bytes| builder.cache.map(&builder.options_with_len(bytes), false),
     )
 }
 
@@ -231,6 +239,7 @@ impl<K> core::fmt::Debug for Builder<K> {
         f.debug_struct("Builder")
             .field("size", &self.size)
             .field("options", &self.options)
+            .field("recycle", &self.recycle)
             .finish()
     }
 }

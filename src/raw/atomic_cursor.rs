@@ -32,6 +32,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
+use crate::raw::BumpCursor;
 
 /// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
@@ -92,25 +93,7 @@ unsafe impl Send for RawAtomicCursor {}
 unsafe impl Sync for RawAtomicCursor {}
 
 impl RawAtomicCursor {
-    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a recycled mapping; 0 for a new one): `alloc_zeroed`
-    /// zeroes what it hands out from them.
-    ///
-    /// # Safety
-    ///
-    /// * `start..start + len` is readable and writable memory, zero from
-    ///   `start + dirty` on, that stays valid and is accessed only through
-    ///   this cursor for as long as the cursor or any block it hands out is
-    ///   in use.
-    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
-    /// * `dirty <= len`.
-    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
-        let shadow = asan::AtomicShadow::new(start);
-        // SAFETY: the caller's contract.
-        unsafe { RawAtomicCursor::with_shadow(start, len, dirty, shadow) }
-    }
-
-    /// A cursor like [`with_dirty_prefix`](Self::with_dirty_prefix)'s over
+    /// A cursor like [`with_dirty_prefix`](BumpCursor::with_dirty_prefix)'s over
     /// all-zero memory, that never tells ASan anything,
     /// for memory other processes allocate from too (`SharedArena`): ASan's
     /// shadow is per process, so this process would see their blocks as
@@ -118,7 +101,7 @@ impl RawAtomicCursor {
     ///
     /// # Safety
     ///
-    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix) with no
+    /// * As for [`with_dirty_prefix`](BumpCursor::with_dirty_prefix) with no
     ///   dirty prefix: all `len` bytes are zero.
     pub(crate) unsafe fn new_unpoisoned(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller's contract, with no dirty prefix.
@@ -127,7 +110,7 @@ impl RawAtomicCursor {
 
     /// # Safety
     ///
-    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix); `shadow`
+    /// * As for [`with_dirty_prefix`](BumpCursor::with_dirty_prefix); `shadow`
     ///   starts at `start`.
     unsafe fn with_shadow(
         start: NonNull<u8>,
@@ -464,29 +447,6 @@ impl RawAtomicCursor {
         Some(block)
     }
 
-    /// Frees every block at once: the offset goes back to the start, and
-    /// the high-water mark remembers how far memory was written.
-    pub(crate) fn reset(&mut self) {
-        let offset = *self.offset.get_mut();
-        self.shadow.given_back(self.start, offset);
-        let high_water = self.high_water.get_mut();
-        *high_water = (*high_water).max(offset);
-        *self.offset.get_mut() = 0;
-        self.debug_assert_invariants();
-    }
-
-    /// Frees every block and records that nothing has been written
-    /// anywhere: the caller has just zeroed (released) the memory.
-    ///
-    /// # Safety
-    ///
-    /// * Every byte of the memory reads as zero.
-    pub(crate) unsafe fn reset_pristine(&mut self) {
-        *self.offset.get_mut() = 0;
-        *self.high_water.get_mut() = 0;
-        self.debug_assert_invariants();
-    }
-
     /// The first byte of the memory.
     #[inline]
     pub(crate) fn start(&self) -> NonNull<u8> {
@@ -512,13 +472,6 @@ impl RawAtomicCursor {
         self.capacity
     }
 
-    /// Bytes from the start that may have been written: what a release
-    /// must hand back.
-    #[inline]
-    pub(crate) fn touched(&mut self) -> usize {
-        (*self.high_water.get_mut()).max(*self.offset.get_mut())
-    }
-
     /// Checks the invariants listed on the type (debug builds only).
     #[inline]
     pub(crate) fn debug_assert_invariants(&self) {
@@ -534,6 +487,33 @@ impl RawAtomicCursor {
             self.high_water.load(Ordering::Relaxed) <= self.capacity,
             "high-water mark past the end"
         );
+    }
+}
+
+impl BumpCursor for RawAtomicCursor {
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        let shadow = asan::AtomicShadow::new(start);
+        // SAFETY: the caller's contract.
+        unsafe { RawAtomicCursor::with_shadow(start, len, dirty, shadow) }
+    }
+
+    unsafe fn reset(&mut self) {
+        let offset = *self.offset.get_mut();
+        self.shadow.given_back(self.start, offset);
+        let high_water = self.high_water.get_mut();
+        *high_water = (*high_water).max(offset);
+        *self.offset.get_mut() = 0;
+        self.debug_assert_invariants();
+    }
+
+    fn touched(&mut self) -> usize {
+        (*self.high_water.get_mut()).max(*self.offset.get_mut())
+    }
+
+    unsafe fn reset_pristine(&mut self) {
+        *self.offset.get_mut() = 0;
+        *self.high_water.get_mut() = 0;
+        self.debug_assert_invariants();
     }
 }
 
@@ -672,7 +652,8 @@ mod tests {
         assert!(bytes.iter().all(|&b| b == 0));
         // SAFETY: a live 32-byte block.
         unsafe { ptr::write_bytes(again.as_ptr(), 0xEE, 32) };
-        f.cursor.reset();
+        // SAFETY: no block is live any more.
+        unsafe { f.cursor.reset() };
         assert_eq!(f.cursor.touched(), 32);
         let zeroed = f.cursor.alloc_zeroed(layout(64, 8)).unwrap();
         // SAFETY: a live 64-byte block.

@@ -12,6 +12,7 @@ use core::ptr::{self, NonNull};
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
+use crate::raw::BumpCursor;
 
 /// Whether [`RawCursor::alloc`] may bound-check by adding the size to `pos`
 /// (64-bit targets, where every cursor's memory lies below [`LOW_QUARTER`])
@@ -61,20 +62,6 @@ impl RawCursor {
     pub(crate) unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller's contract, with no dirty prefix.
         unsafe { RawCursor::with_dirty_prefix(start, len, 0) }
-    }
-
-    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a recycled mapping), which `alloc_zeroed` zeroes as
-    /// it hands them out.
-    ///
-    /// # Safety
-    ///
-    /// * As for [`new`](Self::new), except that only the bytes from
-    ///   `start + dirty` on need to be zero.
-    /// * `dirty <= len`.
-    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
-        // SAFETY: the caller's contract.
-        unsafe { RawCursor::with_shadow(start, len, dirty, asan::Shadow::new(start)) }
     }
 
     /// A cursor over a `SyncArena` lease: `len` bytes at `start` whose
@@ -363,21 +350,6 @@ impl RawCursor {
         self.debug_assert_invariants();
     }
 
-    /// Moves `pos` back to `start` and records that nothing has been written
-    /// anywhere: the caller has just zeroed (released) the memory.
-    ///
-    /// # Safety
-    ///
-    /// * No block handed out is live, and every byte of the memory reads as
-    ///   zero.
-    pub(crate) unsafe fn reset_pristine(&self) {
-        self.shadow.given_back(self.start, self.used());
-        self.floor.set(self.start);
-        self.pos.set(self.start);
-        self.high_water.set(self.start);
-        self.debug_assert_invariants();
-    }
-
     /// Sets the lowest position frees and shrinks may rewind to.
     ///
     /// # Safety
@@ -424,13 +396,6 @@ impl RawCursor {
         self.end.addr().get() - self.start.addr().get()
     }
 
-    /// Bytes from the start that may have been written: what a release
-    /// must hand back.
-    #[inline]
-    pub(crate) fn touched(&self) -> usize {
-        self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
-    }
-
     /// Checks the invariants listed on the type (debug builds only).
     #[inline]
     pub(crate) fn debug_assert_invariants(&self) {
@@ -452,6 +417,35 @@ impl RawCursor {
             self.high_water.get() <= self.end,
             "high-water mark past the end"
         );
+    }
+}
+
+impl BumpCursor for RawCursor {
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        // SAFETY: the caller's contract.
+        unsafe { RawCursor::with_shadow(start, len, dirty, asan::Shadow::new(start)) }
+    }
+
+    /// Also closes every scope: the floor goes back to the start.
+    unsafe fn reset(&mut self) {
+        // SAFETY: the start is a valid floor and position, and the caller
+        // promises no block is live.
+        unsafe {
+            self.set_floor(self.start);
+            self.rewind(self.start);
+        }
+    }
+
+    fn touched(&mut self) -> usize {
+        self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
+    }
+
+    unsafe fn reset_pristine(&mut self) {
+        self.shadow.given_back(self.start, self.used());
+        self.floor.set(self.start);
+        self.pos.set(self.start);
+        self.high_water.set(self.start);
+        self.debug_assert_invariants();
     }
 }
 

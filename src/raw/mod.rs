@@ -73,6 +73,45 @@ pub(crate) unsafe trait RawAllocator {
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>>;
 }
 
+/// What an arena needs of its cursor besides allocation: to be made over a
+/// mapping, to be reset, and to say how much of the mapping was written.
+pub(crate) trait BumpCursor: RawAllocator {
+    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
+    /// hold old data (a reused mapping; 0 for a new one), which
+    /// `allocate_zeroed` zeroes as it hands them out.
+    ///
+    /// # Safety
+    ///
+    /// * `start..start + len` is readable and writable memory, zero from
+    ///   `start + dirty` on, that stays valid and is accessed only through
+    ///   this cursor for as long as the cursor or any block it hands out is
+    ///   in use.
+    /// * `start` is aligned to [`MIN_ALIGN`](crate::math::MIN_ALIGN); `len`
+    ///   is a multiple of it; `dirty <= len`.
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self;
+
+    /// Frees every block at once: the cursor goes back to the start, and
+    /// the high-water mark remembers how far memory was written.
+    ///
+    /// # Safety
+    ///
+    /// * No block handed out is live.
+    unsafe fn reset(&mut self);
+
+    /// Bytes from the start that may have been written: what a release
+    /// must hand back, and what a reused mapping's next cursor must zero.
+    fn touched(&mut self) -> usize;
+
+    /// Frees every block and records that nothing has been written
+    /// anywhere: the caller has just zeroed (released) the memory.
+    ///
+    /// # Safety
+    ///
+    /// * No block handed out is live, and every byte of the memory reads as
+    ///   zero.
+    unsafe fn reset_pristine(&mut self);
+}
+
 // SAFETY: `RawCursor` hands out disjoint blocks inside its memory (it only
 // moves `pos` forward on allocation and back over dead blocks), and resizes
 // keep contents as the trait requires.

@@ -1,9 +1,5 @@
 //! [`Region`]: one anonymous memory mapping, unmapped on drop.
 //!
-//! An arena's region may instead be parked for the next arena of its shape
-//! when the arena drops ([`recycle`]); a `Region` made by a user is always
-//! unmapped.
-//!
 //! This module makes every system call of the crate, in [`sys`]; [`shape`]
 //! decides how a mapping is laid out. Everything above works on the pointer
 //! and length a `Region` hands out, so the allocators stay plain arithmetic
@@ -20,11 +16,11 @@ use core::ptr::NonNull;
 use crate::error::Error;
 use crate::math::{align_down, align_up};
 
-mod recycle;
 mod shape;
 mod sys;
 
-use shape::{HugePages, Shape, HUGE_PAGE};
+use shape::HUGE_PAGE;
+pub(crate) use shape::{HugePages, Shape};
 pub(crate) use sys::{map_pages, page_size, remap, unmap};
 use sys::{map_raw, unmap_whole};
 
@@ -39,7 +35,8 @@ pub enum Backing {
     DevZero,
 }
 
-/// What a [`Region`] is asked to be; filled in by a [`Builder`].
+/// What a [`Region`] is asked to be; filled in by a
+/// [`Builder`](crate::Builder).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RegionOptions {
     pub(crate) len: usize,
@@ -49,8 +46,6 @@ pub(crate) struct RegionOptions {
     pub(crate) populate: bool,
     pub(crate) backing: Backing,
     pub(crate) shared: bool,
-    /// An arena's mapping may be parked for reuse when the arena drops.
-    pub(crate) recycle: bool,
 }
 
 impl RegionOptions {
@@ -62,7 +57,6 @@ impl RegionOptions {
             populate: false,
             backing: Backing::Anonymous,
             shared: false,
-            recycle: true,
         }
     }
 }
@@ -85,18 +79,13 @@ impl RegionOptions {
 pub struct Region {
     /// Start of the usable bytes: page-aligned, never null, from `mmap`.
     ptr: NonNull<u8>,
-    /// Usable bytes: a whole number of pages.
-    len: usize,
-    /// Bytes mapped from `ptr`: `len` plus the guard page, if any.
-    mapped_len: usize,
+    /// Its usable length (`shape.len`, whole pages), the bytes mapped from
+    /// `ptr` (`shape.mapped_len`: the guard page too, if any) and its huge
+    /// pages.
+    shape: Shape,
     /// `MAP_SHARED`: `release` must drop the shmem pages, not only this
     /// process's view of them.
     shared: bool,
-    /// How it was mapped, when it may be parked for reuse on drop.
-    recyclable: Option<Shape>,
-    /// Set by the arena owning the region just before it drops: how many
-    /// bytes from the start it may have written. `None`: unmap on drop.
-    dirty_on_drop: Option<usize>,
 }
 
 // SAFETY: a `Region` owns its mapping exclusively; nothing in it is tied to
@@ -147,7 +136,7 @@ impl Region {
     #[inline]
     #[allow(clippy::len_without_is_empty)] // a region is never empty
     pub fn len(&self) -> usize {
-        self.len
+        self.shape.len
     }
 
     /// Hands the whole pages inside the byte range `range` back to the
@@ -174,14 +163,14 @@ impl Region {
     /// ```
     pub fn release(&mut self, range: Range<usize>) -> Result<(), Error> {
         assert!(
-            range.start <= range.end && range.end <= self.len,
+            range.start <= range.end && range.end <= self.shape.len,
             "Region::release: range {range:?} is outside the region of {} bytes",
-            self.len
+            self.shape.len
         );
         let page = page_size();
         // Cannot overflow: `range.start <= len`, and `len` is a whole number
         // of pages that fits in the address space.
-        let first = align_up(range.start, page).unwrap_or(self.len);
+        let first = align_up(range.start, page).unwrap_or(self.shape.len);
         let last = align_down(range.end, page);
         if first >= last {
             return Ok(());
@@ -198,7 +187,7 @@ impl Region {
     /// # Safety
     ///
     /// * `offset` and `len` are multiples of the page size and
-    ///   `offset + len <= self.len`.
+    ///   `offset + len <= self.shape.len`.
     /// * No live reference points into those bytes.
     unsafe fn discard(&mut self, offset: usize, len: usize) -> Result<(), Error> {
         // SAFETY: the caller keeps the range inside the mapping.
@@ -208,56 +197,11 @@ impl Region {
         unsafe { sys::discard(start, len, self.shared) }
     }
 
-    /// A mapping for `options`: one a dropped arena parked, if its shape
-    /// matches and the options allow reuse, else a new one. Also returns
-    /// how many bytes from the start may hold old data (0 for a new one).
-    pub(crate) fn map_reusing(options: &RegionOptions) -> Result<(Region, usize), Error> {
-        let shape = Shape::of(options)?;
-        let recyclable = (options.recycle && Shape::reusable(options)).then_some(shape);
-        if recyclable.is_some() {
-            if let Some(parked) = recycle::STORE.take(shape) {
-                let region = Region {
-                    ptr: parked.base,
-                    len: shape.len,
-                    mapped_len: shape.mapped_len,
-                    shared: false,
-                    recyclable,
-                    dirty_on_drop: None,
-                };
-                return Ok((region, parked.dirty));
-            }
-        }
-        let mut region = match Region::map(options) {
-            // Parked mappings hold address space (and, under strict
-            // overcommit or `RLIMIT_AS`, commit charge): give them back and
-            // try once more before failing.
-            Err(Error::MapFailed { .. }) if recycle::STORE.trim() > 0 => Region::map(options)?,
-            mapped => mapped?,
-        };
-        region.recyclable = recyclable;
-        Ok((region, 0))
-    }
-
-    /// Asks that the mapping be parked for reuse rather than unmapped when
-    /// the region drops (if it came from [`map_reusing`](Self::map_reusing)
-    /// with options that allow it), with `dirty` bytes from the start
-    /// possibly written.
-    ///
-    /// # Safety
-    ///
-    /// * Every byte from `dirty` on still reads as zero when the region
-    ///   drops: the next arena to take the mapping trusts that.
-    pub(crate) unsafe fn recycle_on_drop(&mut self, dirty: usize) {
-        self.dirty_on_drop = Some(dirty.min(self.len));
-    }
-
     /// Creates the mapping the options describe.
     pub(crate) fn map(options: &RegionOptions) -> Result<Region, Error> {
         let shape = Shape::of(options)?;
         let Shape {
-            len,
-            mapped_len,
-            huge,
+            mapped_len, huge, ..
         } = shape;
         let align_huge = huge != HugePages::Off;
         let reserve = if align_huge {
@@ -277,11 +221,8 @@ impl Region {
         };
         let region = Region {
             ptr,
-            len,
-            mapped_len,
+            shape,
             shared: options.shared,
-            recyclable: None,
-            dirty_on_drop: None,
         };
         region.apply_options(options, huge)?;
         Ok(region)
@@ -296,7 +237,12 @@ impl Region {
         if options.guard_pages {
             // SAFETY: the guard page is the last page of our own mapping,
             // past every usable byte; nothing will ever point into it.
-            unsafe { sys::protect_none(self.ptr.add(self.len), self.mapped_len - self.len)? };
+            unsafe {
+                sys::protect_none(
+                    self.ptr.add(self.shape.len),
+                    self.shape.mapped_len - self.shape.len,
+                )?
+            };
         }
         if huge == HugePages::Off {
             return Ok(());
@@ -304,11 +250,11 @@ impl Region {
         let skip = huge.lead();
         // SAFETY: advice on our own mapping (`skip < AUTO_HUGE_MIN <= len`
         // when skipping).
-        let advised = unsafe { sys::advise_huge(self.ptr.add(skip), self.len - skip) };
+        let advised = unsafe { sys::advise_huge(self.ptr.add(skip), self.shape.len - skip) };
         match advised {
             Err(errno) if huge == HugePages::Whole => Err(Error::MapFailed {
                 call: "madvise(MADV_HUGEPAGE)",
-                len: self.len,
+                len: self.shape.len,
                 errno,
             }),
             // The automatic advice is an optimisation; a kernel without
@@ -316,100 +262,32 @@ impl Region {
             _ => Ok(()),
         }
     }
-}
 
-impl Region {
-    /// Hands the mapping to the recycling store, trimmed to what it keeps
-    /// resident; `Err` when recycling is off, the trim failed, or the
-    /// store is busy, and the mapping must be unmapped after all.
-    fn park(&mut self, shape: Shape, dirty: usize) -> Result<(), ()> {
-        if !recycle::STORE.enabled() {
-            return Err(());
-        }
-        let keep = shape.huge.lead() + recycle::KEEP_RESIDENT;
-        let written = align_up(dirty, page_size()).map_or(self.len, |bytes| bytes.min(self.len));
-        let dirty = if written > keep {
-            // SAFETY: `keep..written` are whole pages inside the region (both
-            // are page multiples, `written <= len`), and the owner has
-            // dropped everything that pointed into them.
-            unsafe { self.discard(keep, written - keep) }.map_err(drop)?;
-            keep
-        } else {
-            written
-        };
-        let parked = recycle::Parked {
-            base: self.ptr,
-            shape,
-            dirty,
-        };
-        // SAFETY: the region is being dropped, so the mapping is ours to
-        // give away; it is of `shape`, and zero from `dirty` on (the
-        // owner's promise in `recycle_on_drop`, and the discard above).
-        unsafe { recycle::STORE.park(parked) }.map_err(drop)
+    /// [`as_ptr`](Self::as_ptr), non-null.
+    pub(crate) fn base(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// How the region is laid out: what a later user of the mapping would
+    /// get.
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
     }
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
-        if let (Some(shape), Some(dirty)) = (self.recyclable, self.dirty_on_drop) {
-            if self.park(shape, dirty).is_ok() {
-                return;
-            }
-        }
         // SAFETY: `ptr..ptr + mapped_len` is exactly the mapping this region
         // owns; whoever borrowed from it is gone, since `drop` has `&mut self`.
-        unsafe { unmap_whole(self.ptr, self.mapped_len) };
+        unsafe { unmap_whole(self.ptr, self.shape.mapped_len) };
     }
-}
-
-/// Unmaps every mapping that dropped arenas left for reuse, and returns
-/// how many there were; the `malloc_trim` of this crate.
-///
-/// When an [`Arena`](crate::Arena), [`StackArena`](crate::StackArena) or
-/// [`SyncArena`](crate::SyncArena) drops, its mapping is kept (at most four
-/// of them, each with at most about 8 MiB still resident) so that the next
-/// arena of the same capacity and options starts with its pages resident
-/// instead of paying a page fault per page. Call this to give that memory
-/// back at once, e.g. before a long idle period. A mapping that another
-/// thread is taking or parking at that very moment is left alone.
-/// `Builder::recycle(false)` opts a single arena out, [`set_recycling`]
-/// the whole process.
-///
-/// ```
-/// drop(anon_arena::Arena::new());
-/// anon_arena::trim();
-/// assert_eq!(anon_arena::trim(), 0, "nothing is left after a trim");
-/// ```
-pub fn trim() -> usize {
-    recycle::STORE.trim()
-}
-
-/// Turns the recycling of dropped arenas' mappings on (the default) or
-/// off for the whole process; turning it off also unmaps what is parked.
-///
-/// Recycling is what `free` does for `malloc`: a dropped arena's mapping,
-/// with up to about 8 MiB of pages still resident, goes to the next arena
-/// of the same capacity and options. Turn it off where memory must go back
-/// to the OS the moment an arena drops, where an arena's old contents must
-/// never reach another arena's uninitialised blocks (`allocate_zeroed`
-/// zeroes them either way), or to make a dangling pointer into a dropped
-/// arena fault again.
-///
-/// ```
-/// anon_arena::set_recycling(false);
-/// drop(anon_arena::Arena::new()); // unmapped here
-/// assert_eq!(anon_arena::trim(), 0);
-/// anon_arena::set_recycling(true);
-/// ```
-pub fn set_recycling(on: bool) {
-    recycle::STORE.set_enabled(on);
 }
 
 impl core::fmt::Debug for Region {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Region")
             .field("ptr", &self.ptr)
-            .field("len", &self.len)
+            .field("len", &self.shape.len)
             .field("shared", &self.shared)
             .finish()
     }

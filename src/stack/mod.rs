@@ -25,8 +25,8 @@ use crate::arena::Arena;
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
+use crate::mapped::Mapped;
 use crate::raw::RawCursor;
-use crate::region::Region;
 
 mod guard;
 
@@ -130,12 +130,15 @@ impl Mark {
 }
 
 impl StackArena {
-    /// Wraps a region that is zero past its first `dirty` bytes.
-    fn from_region(mapped: (Region, usize)) -> StackArena {
+    fn from_mapped(mapped: Mapped<RawCursor>) -> StackArena {
         StackArena {
-            arena: Arena::from_region(mapped),
+            arena: Arena::from_mapped(mapped),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    fn into_mapped(self) -> Mapped<RawCursor> {
+        self.arena.into_mapped()
     }
 
     /// Frees every allocation at once, in O(1), and closes any scope whose
