@@ -8,6 +8,12 @@
 //! in the mappings, so a stray write through a dangling pointer into a
 //! parked mapping cannot make the cache unmap the wrong memory.
 //!
+//! The on/off switch counts its flips, and each record notes the count its
+//! parking started under: a record is handed out only while the count is
+//! unchanged. So once the switch is off, no mapping passes from one arena
+//! to another, not even one whose parking began before the switch and
+//! landed after it; such a record is unmapped by whoever meets it next.
+//!
 //! This module knows regions, not arenas: an arena asks [`RegionCache::map`]
 //! for its region and gives it back through a [`CachedRegion`].
 //!
@@ -40,13 +46,19 @@ struct Parked {
     /// Bytes from the start that may be nonzero; the rest reads as zero.
     /// Poisoned for ASan while parked.
     dirty: usize,
+    /// The switch's count when the parking began; see [`RegionCache::switch`].
+    flips: usize,
 }
 
 impl Parked {
     /// A record for `region`, poisoning its dirty bytes.
-    fn new(region: Region, dirty: usize) -> Parked {
+    fn new(region: Region, dirty: usize, flips: usize) -> Parked {
         asan::poison(region.base(), dirty);
-        Parked { region, dirty }
+        Parked {
+            region,
+            dirty,
+            flips,
+        }
     }
 
     /// The mapping back, unpoisoned, with its dirty prefix.
@@ -280,18 +292,27 @@ impl RegionCache {
     /// on and has not flipped since it was parked. A record parked before a
     /// flip is unmapped on the way.
     fn take(&self, shape: Shape) -> Option<(Region, usize)> {
+        let flips = self.switch.load(Ordering::SeqCst);
+        if flips % 2 == 1 {
+            return None;
+        }
         for slot in &self.slots {
             let Some(mut guard) = slot.lock(FULL) else {
                 continue;
             };
-            if guard
-                .record()
-                .as_ref()
-                .is_some_and(|parked| parked.region.shape() == shape)
-            {
-                let parked = guard.record().take()?;
+            let (current, fits) = match guard.record() {
+                Some(parked) => (parked.flips == flips, parked.region.shape() == shape),
+                None => continue,
+            };
+            if current && !fits {
+                continue;
+            }
+            let parked = guard.record().take()?;
+            drop(guard);
+            if current {
                 return Some(parked.unpark());
             }
+            drop(parked.unpark());
         }
         None
     }
@@ -307,7 +328,8 @@ impl RegionCache {
     ///   reference into the region is used again: the next user trusts
     ///   both.
     pub(crate) unsafe fn park(&self, mut region: Region, written: usize) {
-        if !self.is_enabled() {
+        let flips = self.switch.load(Ordering::SeqCst);
+        if flips % 2 == 1 {
             return;
         }
         let shape = region.shape();
@@ -326,8 +348,14 @@ impl RegionCache {
         };
         #[cfg(test)]
         tests::while_parking(self);
-        if let Err(parked) = self.store(Parked::new(region, dirty)) {
+        if let Err(parked) = self.store(Parked::new(region, dirty, flips)) {
             drop(parked.unpark());
+            return;
+        }
+        if self.switch.load(Ordering::SeqCst) != flips {
+            // The switch flipped while this mapping was on its way in: it
+            // can never be handed out, so give its memory back now.
+            self.trim_stale();
         }
     }
 
@@ -352,6 +380,25 @@ impl RegionCache {
             }
         }
         Err(parked)
+    }
+
+    /// Unmaps every record parked under an earlier switch count.
+    fn trim_stale(&self) {
+        let flips = self.switch.load(Ordering::SeqCst);
+        for slot in &self.slots {
+            let Some(mut guard) = slot.lock(FULL) else {
+                continue;
+            };
+            let stale = guard
+                .record()
+                .as_ref()
+                .is_some_and(|parked| parked.flips != flips);
+            if stale {
+                let parked = guard.record().take();
+                drop(guard);
+                drop(parked.map(Parked::unpark));
+            }
+        }
     }
 }
 
@@ -596,5 +643,38 @@ mod tests {
         cache.set_enabled(true);
         park_fresh(&cache, 1);
         assert!(cache.take(shape).is_some());
+    }
+
+    /// The switch goes off while a mapping is on its way in: between the
+    /// park's check of the switch and its store, as when another thread
+    /// calls `set_recycling(false)` while an arena's drop gives its pages
+    /// back. The mapping must never be handed out, and is unmapped.
+    #[test]
+    fn a_park_that_lands_after_the_switch_went_off_is_never_taken() {
+        let cache = RegionCache::new();
+        WHILE_PARKING.set(Some(|cache| cache.set_enabled(false)));
+        let (shape, _) = park_fresh(&cache, 1);
+        WHILE_PARKING.set(None);
+        assert!(!cache.is_enabled());
+        assert!(cache.take(shape).is_none(), "handed out while off");
+        assert!(cache.is_empty(), "left parked while off");
+        cache.set_enabled(true);
+        assert!(cache.take(shape).is_none(), "handed out after the flip");
+    }
+
+    /// A record the trim of a switch-off missed (its slot was busy at that
+    /// moment): `take` must refuse it while the switch is off, and after
+    /// the switch is back on, unmap it rather than hand it out.
+    #[test]
+    fn take_refuses_while_off_and_unmaps_what_was_parked_before_a_flip() {
+        let cache = RegionCache::new();
+        let (region, shape) = mapping(1);
+        assert!(cache.store(Parked::new(region, 0, 0)).is_ok());
+        // Off, without the trim that `set_enabled(false)` would do.
+        cache.switch.store(1, Ordering::SeqCst);
+        assert!(cache.take(shape).is_none(), "handed out while off");
+        cache.set_enabled(true);
+        assert!(cache.take(shape).is_none(), "handed out across a flip");
+        assert!(cache.is_empty(), "a record from before the flip stayed");
     }
 }

@@ -7,7 +7,7 @@
 use core::alloc::Layout;
 
 use allocator_api2::alloc::Allocator;
-use anon_arena::{set_recycling, trim, Arena, SharedArena, StackArena, SyncArena};
+use anon_arena::{set_recycling, trim, Arena, RegionCache, SharedArena, StackArena, SyncArena};
 
 use crate::common::{in_child, resident_in, ChildEnd};
 
@@ -325,4 +325,36 @@ fn a_mapping_that_fails_for_lack_of_address_space_gives_back_the_parked_ones() {
         0
     });
     assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// Issue 14's reproduction: another thread drops a big arena, whose
+/// parking gives 192 MiB back to the OS (which takes a while), as this one
+/// switches reuse off and builds an arena of the same shape. Whatever the
+/// timing, the new arena must not get the old one's mapping.
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
+fn after_the_switch_goes_off_no_mapping_passes_to_another_arena() {
+    static CACHE: RegionCache = RegionCache::new();
+    let arena = || {
+        Arena::builder()
+            .capacity(256 << 20)
+            .huge_pages(false)
+            .cache(&CACHE)
+            .build()
+            .unwrap()
+    };
+    for round in 0..10 {
+        CACHE.set_enabled(true);
+        let old = arena();
+        old.alloc_slice_fill_copy(200 << 20, 0xABu8);
+        let dropping = std::thread::spawn(move || drop(old));
+        std::thread::sleep(std::time::Duration::from_micros(300));
+        CACHE.set_enabled(false);
+        dropping.join().unwrap();
+        let new = arena();
+        let block = new.alloc_layout(Layout::from_size_align(4096, 8).unwrap());
+        // SAFETY: a block of 4096 bytes just handed out; mapped memory.
+        let first = unsafe { block.as_ptr().read() };
+        assert_eq!(first, 0, "round {round}: the dropped arena's bytes");
+    }
 }
