@@ -44,26 +44,31 @@ struct Parked {
     /// The mapping; unmapped if the record is dropped.
     region: Region,
     /// Bytes from the start that may be nonzero; the rest reads as zero.
-    /// Poisoned for ASan while parked.
     dirty: usize,
+    /// Bytes from the start that the last owner may have written, whole
+    /// pages: poisoned for ASan while parked, though past `dirty` they have
+    /// been given back to the OS and read as zero (a stale pointer there
+    /// must be reported too).
+    written: usize,
     /// The switch's count when the parking began; see [`RegionCache::switch`].
     flips: usize,
 }
 
 impl Parked {
-    /// A record for `region`, poisoning its dirty bytes.
-    fn new(region: Region, dirty: usize, flips: usize) -> Parked {
-        asan::poison(region.base(), dirty);
+    /// A record for `region`, poisoning its written bytes.
+    fn new(region: Region, dirty: usize, written: usize, flips: usize) -> Parked {
+        asan::poison(region.base(), written);
         Parked {
             region,
             dirty,
+            written,
             flips,
         }
     }
 
     /// The mapping back, unpoisoned, with its dirty prefix.
     fn unpark(self) -> (Region, usize) {
-        asan::unpoison(self.region.base(), self.dirty);
+        asan::unpoison(self.region.base(), self.written);
         (self.region, self.dirty)
     }
 }
@@ -348,7 +353,7 @@ impl RegionCache {
         };
         #[cfg(test)]
         tests::while_parking(self);
-        if let Err(parked) = self.store(Parked::new(region, dirty, flips)) {
+        if let Err(parked) = self.store(Parked::new(region, dirty, written, flips)) {
             drop(parked.unpark());
             return;
         }
@@ -669,7 +674,7 @@ mod tests {
     fn take_refuses_while_off_and_unmaps_what_was_parked_before_a_flip() {
         let cache = RegionCache::new();
         let (region, shape) = mapping(1);
-        assert!(cache.store(Parked::new(region, 0, 0)).is_ok());
+        assert!(cache.store(Parked::new(region, 0, 0, 0)).is_ok());
         // Off, without the trim that `set_enabled(false)` would do.
         cache.switch.store(1, Ordering::SeqCst);
         assert!(cache.take(shape).is_none(), "handed out while off");
