@@ -14,7 +14,7 @@ use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawCursor};
+use crate::raw::{BumpCursor, RawAllocator, RawCursor};
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
 /// mapping, and everything is freed at once by [`reset`](Arena::reset).
@@ -147,7 +147,7 @@ impl Arena {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.mapped.cursor.alloc(layout)
+        self.mapped.cursor.allocate(layout)
     }
 
     #[cold]

@@ -1,9 +1,13 @@
-//! Address arithmetic for every allocator in the crate, on plain `usize`.
+//! Address arithmetic for every allocator in the crate, on plain `usize`:
+//! alignment, bumping, where a resized block ends, how much of a block may
+//! hold old bytes. Both bump cursors (`RawCursor`, `RawAtomicCursor`) and
+//! the pool take their numbers from here, so each rule is written once.
 //!
 //! Nothing here touches memory, so the module forbids `unsafe` and every
 //! function is checked: a result that would not fit in the address space is
-//! `None`, never a wrapped value. The raw layers turn these numbers back into
-//! pointers derived from their region's base pointer.
+//! `None`, never a wrapped value (the one unchecked function says why it
+//! cannot wrap). The raw layers turn these numbers back into pointers
+//! derived from their region's base pointer.
 #![forbid(unsafe_code)]
 
 /// The alignment of every cursor position and of every block handed out
@@ -35,6 +39,85 @@ pub const fn align_down(value: usize, align: usize) -> usize {
 #[inline(always)]
 pub const fn round_to_min_align(size: usize) -> Option<usize> {
     align_up(size, MIN_ALIGN)
+}
+
+/// Rounds the size of a `Layout` up to [`MIN_ALIGN`] without a check: the
+/// allocation fast paths' rounding.
+///
+/// Cannot overflow: a `Layout` size is at most `isize::MAX - (align - 1)`,
+/// far below `usize::MAX - 7`.
+#[inline(always)]
+pub const fn round_layout_size(size: usize) -> usize {
+    debug_assert!(size <= isize::MAX as usize);
+    (size + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1)
+}
+
+/// Whether `value` is a multiple of `align`, a power of two.
+#[inline(always)]
+pub const fn is_aligned(value: usize, align: usize) -> bool {
+    debug_assert!(align.is_power_of_two());
+    value & (align - 1) == 0
+}
+
+/// Where a block starting at `start` ends in its cursor: `size` rounded to
+/// [`MIN_ALIGN`] further on; `None` past the address space.
+#[inline]
+pub const fn block_end(start: usize, size: usize) -> Option<usize> {
+    match round_to_min_align(size) {
+        Some(rounded) => start.checked_add(rounded),
+        None => None,
+    }
+}
+
+/// Where a block starting at `block` ends now (`old_size` bytes) and where
+/// it would end resized in place to `new_size` bytes aligned to `align`:
+/// `None` when it cannot stay where it is, because `block` is not aligned
+/// to `align` or the new end would pass `end`.
+///
+/// A cursor resizes in place only its newest block (its old end is the
+/// cursor); shrinking never passes `end`, so only the alignment decides.
+#[inline]
+pub const fn resize_in_place(
+    block: usize,
+    old_size: usize,
+    new_size: usize,
+    align: usize,
+    end: usize,
+) -> Option<Resize> {
+    if !is_aligned(block, align) {
+        return None;
+    }
+    let (Some(old_end), Some(new_end)) = (block_end(block, old_size), block_end(block, new_size))
+    else {
+        return None;
+    };
+    if new_end > end {
+        return None;
+    }
+    Some(Resize { old_end, new_end })
+}
+
+/// The result of [`resize_in_place`]: a block's end before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resize {
+    /// `block + round_to_min_align(old_size)`: where the cursor must stand
+    /// for the block to be the newest.
+    pub old_end: usize,
+    /// `block + round_to_min_align(new_size)`: where the cursor goes.
+    pub new_end: usize,
+}
+
+/// How many of the `len` bytes at `block` lie below `dirty_end`, the end of
+/// what may hold old data (a cursor's high-water mark): the bytes a zeroed
+/// allocation must clear.
+#[inline]
+pub const fn dirty_len(block: usize, len: usize, dirty_end: usize) -> usize {
+    let below = dirty_end.saturating_sub(block);
+    if below < len {
+        below
+    } else {
+        len
+    }
 }
 
 /// Where a block of `size` bytes aligned to `align` lands when bumped up
@@ -156,6 +239,46 @@ mod tests {
         assert_eq!(bump_up(8, 64, usize::MAX - 8, 8), None);
         assert_eq!(bump_up(usize::MAX - 7, usize::MAX, 0, 16), None);
         assert_eq!(bump_up(0, usize::MAX, usize::MAX, 8), None);
+    }
+
+    #[test]
+    fn layout_sizes_round_to_eight() {
+        assert_eq!(round_layout_size(0), 0);
+        assert_eq!(round_layout_size(1), 8);
+        assert_eq!(
+            round_layout_size(isize::MAX as usize),
+            isize::MAX as usize + 1
+        );
+    }
+
+    #[test]
+    fn blocks_resize_in_place_when_aligned_and_within_the_end() {
+        assert_eq!(
+            resize_in_place(64, 8, 20, 8, 96),
+            Some(Resize {
+                old_end: 72,
+                new_end: 88
+            })
+        );
+        assert_eq!(resize_in_place(64, 8, 40, 8, 96), None, "past the end");
+        assert_eq!(resize_in_place(64, 8, 8, 128, 96), None, "misaligned");
+        assert_eq!(
+            resize_in_place(64, 40, 1, 64, 104),
+            Some(Resize {
+                old_end: 104,
+                new_end: 72
+            })
+        );
+        assert_eq!(resize_in_place(8, usize::MAX, 0, 8, usize::MAX), None);
+        assert_eq!(block_end(usize::MAX - 7, 1), None);
+    }
+
+    #[test]
+    fn dirty_len_is_the_part_below_the_mark() {
+        assert_eq!(dirty_len(100, 50, 120), 20);
+        assert_eq!(dirty_len(100, 50, 200), 50);
+        assert_eq!(dirty_len(100, 50, 80), 0);
+        assert!(is_aligned(64, 64) && !is_aligned(72, 64));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use core::sync::atomic;
 use crate::alloc_methods::alloc_failed;
 use crate::builder::{map_region, Builder};
 use crate::error::Error;
-use crate::raw::RawAtomicCursor;
+use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::region::Region;
 
 /// Bytes at the start of the mapping that hold the cursor: one cache line,
@@ -427,7 +427,7 @@ impl SharedArena {
     /// A block for `layout`, or why there is none.
     #[inline(always)]
     fn block(&self, layout: Layout) -> Result<NonNull<u8>, Error> {
-        match self.cursor().alloc(layout) {
+        match self.cursor().allocate(layout) {
             Some(block) => Ok(block),
             None => Err(self.cursor().exhausted(layout)),
         }

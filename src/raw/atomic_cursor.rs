@@ -32,7 +32,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
-use crate::raw::BumpCursor;
+use crate::raw::{BumpCursor, RawAllocator};
 
 /// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
@@ -129,46 +129,8 @@ impl RawAtomicCursor {
         cursor
     }
 
-    /// Bumps out a block for `layout`; `None` when it does not fit.
-    ///
-    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
-    /// zero-sized request never fails and consumes nothing.
-    #[inline(always)]
-    pub(crate) fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        if layout.align() > MIN_ALIGN {
-            return self.alloc_overaligned(layout);
-        }
-        // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
-        let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
-        let mut offset = self.offset.load(Ordering::Relaxed);
-        loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            if size > self.capacity - offset {
-                return None;
-            }
-            // Acquire: the bytes may have been freed by a rewind on another
-            // thread (a release); its writes must happen before ours.
-            match self.offset.compare_exchange_weak(
-                offset,
-                offset + size,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    // SAFETY: `offset + size <= capacity`, so the block lies
-                    // in the memory, and the CAS gave `offset..offset + size`
-                    // to us alone.
-                    let block = unsafe { self.start.add(offset) };
-                    self.shadow
-                        .handed_out(block, layout.size(), offset + size, self.capacity);
-                    return Some(block);
-                }
-                Err(current) => offset = current,
-            }
-        }
-    }
-
-    /// [`alloc`](Self::alloc) for alignments above [`MIN_ALIGN`]: pads the
+    /// [`allocate`](RawAllocator::allocate) for alignments above
+    /// [`MIN_ALIGN`]: pads the
     /// block's address up to the alignment first.
     #[inline(never)]
     fn alloc_overaligned(&self, layout: Layout) -> Option<NonNull<u8>> {
@@ -206,7 +168,8 @@ impl RawAtomicCursor {
     /// Claims a lease for a single-threaded sub-cursor: `preferred` bytes,
     /// or fewer when fewer remain, but never fewer than `needed`; `None`
     /// when not even `needed` bytes remain. One compare-and-swap, like
-    /// [`alloc`](Self::alloc); the lease is a block like any other.
+    /// [`allocate`](RawAllocator::allocate); the lease is a block like any
+    /// other.
     ///
     /// `needed` and `preferred` are multiples of [`MIN_ALIGN`].
     pub(crate) fn claim(&self, needed: usize, preferred: usize) -> Option<Lease> {
@@ -219,7 +182,7 @@ impl RawAtomicCursor {
                 return None;
             }
             let len = preferred.max(needed).min(remaining);
-            // Acquire, as in `alloc`: the bytes may have been freed by a
+            // Acquire, as in `allocate`: the bytes may have been freed by a
             // rewind on another thread, whose raised high-water mark we must
             // see below.
             match self.offset.compare_exchange_weak(
@@ -247,8 +210,8 @@ impl RawAtomicCursor {
         }
     }
 
-    /// The error for a request [`alloc`](Self::alloc) refused, with the
-    /// numbers as they are now.
+    /// The error for a request [`allocate`](RawAllocator::allocate)
+    /// refused, with the numbers as they are now.
     #[cold]
     #[inline(never)]
     pub(crate) fn exhausted(&self, layout: Layout) -> Error {
@@ -263,31 +226,12 @@ impl RawAtomicCursor {
         }
     }
 
-    /// [`alloc`](Self::alloc), with the block's bytes reading as zero.
-    /// Bytes above the high-water mark are zero already and not written.
+    /// The address below which bytes may hold old data: the high-water
+    /// mark. Relaxed: the acquire that gave the caller its block
+    /// synchronised with the rewind that raised the mark for it.
     #[inline]
-    pub(crate) fn alloc_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let block = self.alloc(layout)?;
-        // SAFETY: `block..block + size` was just handed out, so it is ours.
-        unsafe { self.zero_dirty(block, layout.size()) };
-        Some(block)
-    }
-
-    /// Zeroes the part of `block..block + len` below the high-water mark.
-    ///
-    /// # Safety
-    ///
-    /// * `block..block + len` is a block (or part of one) this cursor handed
-    ///   out, and nothing else references it.
-    unsafe fn zero_dirty(&self, block: NonNull<u8>, len: usize) {
-        // Relaxed: the acquire that gave us the block synchronised with the
-        // rewind that raised the mark for it.
-        let dirty_end = self.start.addr().get() + self.high_water.load(Ordering::Relaxed);
-        let dirty = dirty_end.saturating_sub(block.addr().get()).min(len);
-        if dirty > 0 {
-            // SAFETY: `dirty <= len` bytes of the caller's block.
-            unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
-        }
+    fn dirty_end(&self) -> usize {
+        self.start.addr().get() + self.high_water.load(Ordering::Relaxed)
     }
 
     /// The offset of `block` from `start`, if it points into the memory
@@ -320,131 +264,26 @@ impl RawAtomicCursor {
             .is_ok()
     }
 
-    /// Frees `block` if it is the newest one; otherwise does nothing (its
-    /// space comes back at the next reset).
+    /// Frees `block` if it is the newest one (the offset is still its end);
+    /// returns whether the bytes came back.
     ///
     /// # Safety
     ///
-    /// * `block` was handed out by this cursor for `size` bytes and is not
-    ///   used again.
-    #[inline]
-    pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.give_back(block, size) };
-    }
-
-    /// [`dealloc`](Self::dealloc), saying whether the bytes came back
-    /// (whether `block` was the newest).
-    ///
-    /// # Safety
-    ///
-    /// * As for [`dealloc`](Self::dealloc); `block..block + size` may also
-    ///   be the unused tail of a lease.
+    /// * `block` was handed out by this cursor for `size` bytes (or is the
+    ///   unused tail of a lease) and is not used again.
     #[inline]
     pub(crate) unsafe fn give_back(&self, block: NonNull<u8>, size: usize) -> bool {
-        let (Some(offset), Some(rounded)) = (self.offset_of(block), math::round_to_min_align(size))
-        else {
+        let Some(offset) = self.offset_of(block) else {
             return false;
         };
-        // Cannot overflow: the block of `size` bytes, rounded, fit in the
-        // memory after `offset`.
-        let end = offset + rounded;
+        let Some(end) = math::block_end(offset, size) else {
+            return false;
+        };
         // Before the rewind: once it succeeds, the bytes are someone else's.
         self.shadow.given_back(block, size);
         // SAFETY: the block is dead; if the offset is still its end, no live
         // block lies in `offset..end`, and `offset` is 8-aligned.
         unsafe { self.rewind(end, offset) }
-    }
-
-    /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):
-    /// in place when it is the newest block and its address suits `new`,
-    /// by allocating and copying `old.size()` bytes otherwise. `zeroed`
-    /// makes the added bytes read as zero.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() >= old.size()`.
-    pub(crate) unsafe fn grow(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
-        if let (true, Some(offset)) = (fits_alignment, self.offset_of(block)) {
-            // Cannot overflow: sizes from a `Layout` are below `isize::MAX`,
-            // and `offset <= capacity`, which is a mapping's length.
-            let old_end = offset + math::round_to_min_align(old.size())?;
-            let new_end = offset + math::round_to_min_align(new.size())?;
-            // Acquire, as in `alloc`: the added bytes may have been freed by
-            // another thread.
-            if new_end <= self.capacity
-                && self
-                    .offset
-                    .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            {
-                self.shadow
-                    .handed_out(block, new.size(), new_end, self.capacity);
-                if zeroed {
-                    // SAFETY: the bytes past `old.size()` now belong to the
-                    // caller's block.
-                    unsafe { self.zero_dirty(block.add(old.size()), new.size() - old.size()) };
-                }
-                return Some(block);
-            }
-        }
-        let moved = if zeroed {
-            self.alloc_zeroed(new)?
-        } else {
-            self.alloc(new)?
-        };
-        // SAFETY: the old block is live for `old.size()` bytes, the new one
-        // is fresh and at least as large, and fresh blocks never overlap
-        // live ones.
-        unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
-        // Dead now, though its space only comes back at the next reset.
-        self.shadow.given_back(block, old.size());
-        Some(moved)
-    }
-
-    /// Resizes `block` from `old` down to `new`: in place (giving back the
-    /// tail when it is the newest block) unless `new` asks for a larger
-    /// alignment than the address has, then by allocating and copying.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() <= old.size()`.
-    pub(crate) unsafe fn shrink(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-    ) -> Option<NonNull<u8>> {
-        if block.addr().get() & (new.align() - 1) != 0 {
-            let moved = self.alloc(new)?;
-            // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
-            unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
-            self.shadow.given_back(block, old.size());
-            return Some(moved);
-        }
-        if let Some(offset) = self.offset_of(block) {
-            // Cannot overflow: the old block, rounded, fit in the memory.
-            let old_end = offset + math::round_to_min_align(old.size())?;
-            let new_end = offset + math::round_to_min_align(new.size())?;
-            // Before the rewind, as in `give_back`.
-            // SAFETY: `new.size() <= old.size()`: inside the caller's block.
-            let tail = unsafe { block.add(new.size()) };
-            self.shadow.given_back(tail, old.size() - new.size());
-            // SAFETY: `new_end <= old_end`, 8-aligned, and the caller gives
-            // up the tail past `new.size()`; if the offset is still
-            // `old_end`, no other live block lies in the tail.
-            unsafe { self.rewind(old_end, new_end) };
-        }
-        Some(block)
     }
 
     /// The first byte of the memory.
@@ -487,6 +326,139 @@ impl RawAtomicCursor {
             self.high_water.load(Ordering::Relaxed) <= self.capacity,
             "high-water mark past the end"
         );
+    }
+}
+
+// SAFETY: `RawAtomicCursor` hands out disjoint blocks inside its memory:
+// each block is claimed by one successful compare-and-swap of the offset,
+// and the offset only moves back over blocks the caller declared dead.
+// Resizes keep contents as the trait requires.
+unsafe impl RawAllocator for RawAtomicCursor {
+    /// One compare-and-swap from the offset read to the block's end,
+    /// retried when another thread won; blocks as `RawCursor`'s.
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MIN_ALIGN {
+            return self.alloc_overaligned(layout);
+        }
+        let size = math::round_layout_size(layout.size());
+        let mut offset = self.offset.load(Ordering::Relaxed);
+        loop {
+            // Cannot underflow: `offset <= capacity` at every instant.
+            if size > self.capacity - offset {
+                return None;
+            }
+            // Acquire: the bytes may have been freed by a rewind on another
+            // thread (a release); its writes must happen before ours.
+            match self.offset.compare_exchange_weak(
+                offset,
+                offset + size,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // SAFETY: `offset + size <= capacity`, so the block lies
+                    // in the memory, and the CAS gave `offset..offset + size`
+                    // to us alone.
+                    let block = unsafe { self.start.add(offset) };
+                    self.shadow
+                        .handed_out(block, layout.size(), offset + size, self.capacity);
+                    return Some(block);
+                }
+                Err(current) => offset = current,
+            }
+        }
+    }
+
+    /// Bytes above the high-water mark are zero already and not written.
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let block = self.allocate(layout)?;
+        // SAFETY: the block was just handed out, so it is ours.
+        unsafe { super::zero_below(block, layout.size(), self.dirty_end()) };
+        Some(block)
+    }
+
+    /// Frees the block if it is the newest one; otherwise does nothing (its
+    /// space comes back at the next reset).
+    #[inline]
+    unsafe fn deallocate(&self, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { self.give_back(block, layout.size()) };
+    }
+
+    /// In place when the block is the newest and its address suits `new`,
+    /// by allocating and copying otherwise.
+    unsafe fn grow(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let base = self.start.addr().get();
+        // Cannot overflow: `start..start + capacity` is memory we were given.
+        let end = base + self.capacity;
+        let in_place = self.offset_of(block).and_then(|_| {
+            math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
+        });
+        if let Some(ends) = in_place {
+            // Offsets: `block` lies in the memory, so both ends are at or
+            // past `base`.
+            let (old_end, new_end) = (ends.old_end - base, ends.new_end - base);
+            // Acquire, as in `allocate`: the added bytes may have been freed
+            // by another thread.
+            if self
+                .offset
+                .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.shadow
+                    .handed_out(block, new.size(), new_end, self.capacity);
+                if zeroed {
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe {
+                        let added = block.add(old.size());
+                        super::zero_below(added, new.size() - old.size(), self.dirty_end());
+                    }
+                }
+                return Some(block);
+            }
+        }
+        // SAFETY: the caller's contract.
+        let moved = unsafe { super::copy_to_new(self, block, old.size(), new, zeroed)? };
+        // Dead now, though its space only comes back at the next reset.
+        self.shadow.given_back(block, old.size());
+        Some(moved)
+    }
+
+    /// In place (giving back the tail when the block is the newest) unless
+    /// `new` asks for a larger alignment than the address has; then by
+    /// allocating and copying.
+    unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        let addr = block.addr().get();
+        let Some(ends) =
+            math::resize_in_place(addr, old.size(), new.size(), new.align(), usize::MAX)
+        else {
+            // SAFETY: the caller's contract.
+            let moved = unsafe { super::copy_to_new(self, block, old.size(), new, false)? };
+            self.shadow.given_back(block, old.size());
+            return Some(moved);
+        };
+        if self.offset_of(block).is_some() {
+            let base = self.start.addr().get();
+            // Before the rewind, as in `give_back`.
+            // SAFETY: `new.size() <= old.size()`: inside the caller's block.
+            let tail = unsafe { block.add(new.size()) };
+            self.shadow.given_back(tail, old.size() - new.size());
+            // SAFETY: `new_end <= old_end` (offsets: the block lies in the
+            // memory), 8-aligned, and the caller gives up the tail past
+            // `new.size()`; if the offset is still `old_end`, no other live
+            // block lies in the tail.
+            unsafe { self.rewind(ends.old_end - base, ends.new_end - base) };
+        }
+        Some(block)
     }
 }
 
@@ -551,11 +523,11 @@ mod tests {
     #[test]
     fn refusal_leaves_the_offset_alone() {
         let f = fixture(4);
-        f.cursor.alloc(layout(8, 8)).unwrap();
-        assert!(f.cursor.alloc(layout(32, 8)).is_none());
+        f.cursor.allocate(layout(8, 8)).unwrap();
+        assert!(f.cursor.allocate(layout(32, 8)).is_none());
         assert_eq!(f.cursor.used(), 8, "a refused request consumes nothing");
         assert!(
-            f.cursor.alloc(layout(24, 8)).is_some(),
+            f.cursor.allocate(layout(24, 8)).is_some(),
             "what fits still fits"
         );
         assert_eq!(f.cursor.remaining(), 0);
@@ -567,7 +539,7 @@ mod tests {
             }
         );
         assert!(
-            f.cursor.alloc(layout(0, 1)).is_some(),
+            f.cursor.allocate(layout(0, 1)).is_some(),
             "zero-sized never fails"
         );
     }
@@ -575,11 +547,14 @@ mod tests {
     #[test]
     fn huge_requests_fail_without_overflow() {
         let f = fixture(4);
-        f.cursor.alloc(layout(8, 8)).unwrap();
-        assert!(f.cursor.alloc(layout(isize::MAX as usize - 7, 8)).is_none());
+        f.cursor.allocate(layout(8, 8)).unwrap();
         assert!(f
             .cursor
-            .alloc(layout(isize::MAX as usize / 2, 1 << 20))
+            .allocate(layout(isize::MAX as usize - 7, 8))
+            .is_none());
+        assert!(f
+            .cursor
+            .allocate(layout(isize::MAX as usize / 2, 1 << 20))
             .is_none());
         assert_eq!(f.cursor.used(), 8);
     }
@@ -587,15 +562,15 @@ mod tests {
     #[test]
     fn overaligned_blocks_are_aligned_and_zero_sized_ones_free() {
         let f = fixture(64);
-        f.cursor.alloc(layout(1, 1)).unwrap();
-        let block = f.cursor.alloc(layout(8, 64)).unwrap();
+        f.cursor.allocate(layout(1, 1)).unwrap();
+        let block = f.cursor.allocate(layout(8, 64)).unwrap();
         assert_eq!(block.addr().get() % 64, 0);
         let used = f.cursor.used();
-        let zst = f.cursor.alloc(layout(0, 128)).unwrap();
+        let zst = f.cursor.allocate(layout(0, 128)).unwrap();
         assert_eq!(zst.addr().get() % 128, 0);
         assert_eq!(f.cursor.used(), used);
         // SAFETY: a live zero-sized block, dead afterwards.
-        unsafe { f.cursor.dealloc(zst, 0) };
+        unsafe { f.cursor.deallocate(zst, layout(0, 128)) };
         assert_eq!(f.cursor.used(), used);
     }
 
@@ -603,7 +578,7 @@ mod tests {
     fn newest_block_grows_shrinks_and_frees_in_place() {
         let f = fixture(16);
         let old = layout(8, 8);
-        let block = f.cursor.alloc(old).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
         // SAFETY: `block` is live for `old`.
         let grown = unsafe { f.cursor.grow(block, old, layout(40, 8), false) }.unwrap();
         assert_eq!((grown, f.cursor.used()), (block, 40));
@@ -611,7 +586,7 @@ mod tests {
         let shrunk = unsafe { f.cursor.shrink(grown, layout(40, 8), old) }.unwrap();
         assert_eq!((shrunk, f.cursor.used()), (block, 8));
         // SAFETY: `shrunk` is live for `old` and dead afterwards.
-        unsafe { f.cursor.dealloc(shrunk, 8) };
+        unsafe { f.cursor.deallocate(shrunk, old) };
         assert_eq!(f.cursor.used(), 0);
     }
 
@@ -619,10 +594,10 @@ mod tests {
     fn older_block_grows_by_copying_and_frees_as_a_no_op() {
         let f = fixture(16);
         let old = layout(8, 8);
-        let first = f.cursor.alloc(old).unwrap();
+        let first = f.cursor.allocate(old).unwrap();
         // SAFETY: `first` is a live 8-byte block.
         unsafe { first.cast::<u64>().write(0xDEAD_BEEF) };
-        let second = f.cursor.alloc(old).unwrap();
+        let second = f.cursor.allocate(old).unwrap();
         // SAFETY: `first` is live for `old`.
         let moved = unsafe { f.cursor.grow(first, old, layout(16, 8), true) }.unwrap();
         assert_ne!(moved, first);
@@ -633,20 +608,20 @@ mod tests {
         }
         let used = f.cursor.used();
         // SAFETY: `second` is live and dead afterwards; it is not the newest.
-        unsafe { f.cursor.dealloc(second, 8) };
+        unsafe { f.cursor.deallocate(second, old) };
         assert_eq!(f.cursor.used(), used);
     }
 
     #[test]
     fn zeroed_blocks_are_zero_after_free_and_after_reset() {
         let mut f = fixture(8);
-        let block = f.cursor.alloc(layout(24, 8)).unwrap();
+        let block = f.cursor.allocate(layout(24, 8)).unwrap();
         // SAFETY: a live 24-byte block, freed right after.
         unsafe {
             ptr::write_bytes(block.as_ptr(), 0xFF, 24);
-            f.cursor.dealloc(block, 24);
+            f.cursor.deallocate(block, layout(24, 8));
         }
-        let again = f.cursor.alloc_zeroed(layout(32, 8)).unwrap();
+        let again = f.cursor.allocate_zeroed(layout(32, 8)).unwrap();
         // SAFETY: a live 32-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
         assert!(bytes.iter().all(|&b| b == 0));
@@ -655,7 +630,7 @@ mod tests {
         // SAFETY: no block is live any more.
         unsafe { f.cursor.reset() };
         assert_eq!(f.cursor.touched(), 32);
-        let zeroed = f.cursor.alloc_zeroed(layout(64, 8)).unwrap();
+        let zeroed = f.cursor.allocate_zeroed(layout(64, 8)).unwrap();
         // SAFETY: a live 64-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(zeroed.as_ptr(), 64) };
         assert!(bytes.iter().all(|&b| b == 0));
@@ -671,7 +646,7 @@ mod tests {
                 .map(|_| {
                     s.spawn(move || {
                         (0..per_thread)
-                            .map(|_| cursor.alloc(layout(8, 8)).unwrap().addr().get())
+                            .map(|_| cursor.allocate(layout(8, 8)).unwrap().addr().get())
                             .collect::<Vec<_>>()
                     })
                 })

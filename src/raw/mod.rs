@@ -7,7 +7,9 @@
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
+
+use crate::math;
 
 pub(crate) mod atomic_cursor;
 pub(crate) mod cursor;
@@ -112,81 +114,49 @@ pub(crate) trait BumpCursor: RawAllocator {
     unsafe fn reset_pristine(&mut self);
 }
 
-// SAFETY: `RawCursor` hands out disjoint blocks inside its memory (it only
-// moves `pos` forward on allocation and back over dead blocks), and resizes
-// keep contents as the trait requires.
-unsafe impl RawAllocator for RawCursor {
-    #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc(layout)
-    }
-
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc_zeroed(layout)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc(ptr, layout.size()) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawCursor::grow(self, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawCursor::shrink(self, ptr, old, new) }
+/// Zeroes the part of `len` bytes at `block` that lies below `dirty_end`
+/// (a cursor's high-water mark): the rest reads as zero already.
+///
+/// # Safety
+///
+/// * `block..block + len` is a block (or part of one) the caller handed
+///   out, and nothing else references it.
+#[inline]
+unsafe fn zero_below(block: NonNull<u8>, len: usize, dirty_end: usize) {
+    let dirty = math::dirty_len(block.addr().get(), len, dirty_end);
+    if dirty > 0 {
+        // SAFETY: `dirty <= len` bytes of the caller's block.
+        unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
     }
 }
 
-// SAFETY: `RawAtomicCursor` hands out disjoint blocks inside its memory: each
-// block is claimed by one successful compare-and-swap of the offset, and the
-// offset only moves back over blocks the caller declared dead. Resizes keep
-// contents as the trait requires.
-unsafe impl RawAllocator for RawAtomicCursor {
-    #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc(layout)
+/// The copying half of a resize that cannot stay in place: a new block
+/// from `allocator` for `new` (zeroed past the copy if `zeroed`), holding
+/// the first `min(old_size, new.size())` bytes of `block`. The old block
+/// is left to the caller.
+///
+/// # Safety
+///
+/// * `block` is live for `old_size` bytes, and `allocator` never hands out
+///   a block overlapping a live one.
+#[inline]
+unsafe fn copy_to_new<A: RawAllocator>(
+    allocator: &A,
+    block: NonNull<u8>,
+    old_size: usize,
+    new: Layout,
+    zeroed: bool,
+) -> Option<NonNull<u8>> {
+    let moved = if zeroed {
+        allocator.allocate_zeroed(new)?
+    } else {
+        allocator.allocate(new)?
+    };
+    // SAFETY: the old block is live for `old_size` bytes, the new one is
+    // fresh and holds `new.size()`, and fresh blocks never overlap live
+    // ones.
+    unsafe {
+        ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old_size.min(new.size()));
     }
-
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc_zeroed(layout)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc(ptr, layout.size()) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAtomicCursor::grow(self, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawAtomicCursor::shrink(self, ptr, old, new) }
-    }
+    Some(moved)
 }

@@ -26,7 +26,7 @@ use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::RawCursor;
+use crate::raw::{RawAllocator, RawCursor};
 
 mod guard;
 
@@ -416,7 +416,7 @@ impl StackArena {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor().alloc(layout)
+        self.cursor().allocate(layout)
     }
 
     #[cold]

@@ -14,7 +14,7 @@ use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawAtomicCursor};
+use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 
 mod local;
 
@@ -155,7 +155,7 @@ impl SyncArena {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.mapped.cursor.alloc(layout)
+        self.mapped.cursor.allocate(layout)
     }
 
     #[cold]
