@@ -389,6 +389,7 @@ unsafe impl RawAllocator for RawAtomicCursor {
 
     /// In place when the block is the newest and its address suits `new`,
     /// by allocating and copying otherwise.
+    #[inline]
     unsafe fn grow(
         &self,
         block: NonNull<u8>,
@@ -436,6 +437,7 @@ unsafe impl RawAllocator for RawAtomicCursor {
     /// In place (giving back the tail when the block is the newest) unless
     /// `new` asks for a larger alignment than the address has; then by
     /// allocating and copying.
+    #[inline]
     unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
         let addr = block.addr().get();
         let Some(ends) =

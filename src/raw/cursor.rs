@@ -321,6 +321,7 @@ unsafe impl RawAllocator for RawCursor {
 
     /// In place when the block is the newest and its address suits `new`,
     /// by allocating and copying otherwise.
+    #[inline]
     unsafe fn grow(
         &self,
         block: NonNull<u8>,
@@ -357,6 +358,7 @@ unsafe impl RawAllocator for RawCursor {
     /// In place (giving back the tail when the block is the newest) unless
     /// `new` asks for a larger alignment than the address has; then by
     /// allocating and copying.
+    #[inline]
     unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
         let (addr, end) = (block.addr().get(), self.end.addr().get());
         let Some(ends) = math::resize_in_place(addr, old.size(), new.size(), new.align(), end)
