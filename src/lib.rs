@@ -25,7 +25,7 @@ mod builder;
 mod cache;
 mod error;
 mod mapped;
-pub mod math;
+mod math;
 mod pages;
 mod pool;
 mod raw;

@@ -12,11 +12,11 @@
 
 /// The alignment of every cursor position and of every block handed out
 /// (larger alignments are honoured on request).
-pub const MIN_ALIGN: usize = 8;
+pub(crate) const MIN_ALIGN: usize = 8;
 
 /// Rounds `value` up to a multiple of `align`, a power of two.
 #[inline]
-pub const fn align_up(value: usize, align: usize) -> Option<usize> {
+pub(crate) const fn align_up(value: usize, align: usize) -> Option<usize> {
     debug_assert!(align.is_power_of_two());
     match value.checked_add(align - 1) {
         Some(bumped) => Some(bumped & !(align - 1)),
@@ -26,7 +26,7 @@ pub const fn align_up(value: usize, align: usize) -> Option<usize> {
 
 /// Rounds `value` down to a multiple of `align`, a power of two.
 #[inline]
-pub const fn align_down(value: usize, align: usize) -> usize {
+pub(crate) const fn align_down(value: usize, align: usize) -> usize {
     debug_assert!(align.is_power_of_two());
     value & !(align - 1)
 }
@@ -37,7 +37,7 @@ pub const fn align_down(value: usize, align: usize) -> usize {
 /// `isize::MAX - (align - 1)`, far below `usize::MAX - 7`. The checked form
 /// is kept for sizes computed elsewhere.
 #[inline(always)]
-pub const fn round_to_min_align(size: usize) -> Option<usize> {
+pub(crate) const fn round_to_min_align(size: usize) -> Option<usize> {
     align_up(size, MIN_ALIGN)
 }
 
@@ -47,14 +47,14 @@ pub const fn round_to_min_align(size: usize) -> Option<usize> {
 /// Cannot overflow: a `Layout` size is at most `isize::MAX - (align - 1)`,
 /// far below `usize::MAX - 7`.
 #[inline(always)]
-pub const fn round_layout_size(size: usize) -> usize {
+pub(crate) const fn round_layout_size(size: usize) -> usize {
     debug_assert!(size <= isize::MAX as usize);
     (size + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1)
 }
 
 /// Whether `value` is a multiple of `align`, a power of two.
 #[inline(always)]
-pub const fn is_aligned(value: usize, align: usize) -> bool {
+pub(crate) const fn is_aligned(value: usize, align: usize) -> bool {
     debug_assert!(align.is_power_of_two());
     value & (align - 1) == 0
 }
@@ -62,7 +62,7 @@ pub const fn is_aligned(value: usize, align: usize) -> bool {
 /// Where a block starting at `start` ends in its cursor: `size` rounded to
 /// [`MIN_ALIGN`] further on; `None` past the address space.
 #[inline]
-pub const fn block_end(start: usize, size: usize) -> Option<usize> {
+pub(crate) const fn block_end(start: usize, size: usize) -> Option<usize> {
     match round_to_min_align(size) {
         Some(rounded) => start.checked_add(rounded),
         None => None,
@@ -77,7 +77,7 @@ pub const fn block_end(start: usize, size: usize) -> Option<usize> {
 /// A cursor resizes in place only its newest block (its old end is the
 /// cursor); shrinking never passes `end`, so only the alignment decides.
 #[inline]
-pub const fn resize_in_place(
+pub(crate) const fn resize_in_place(
     block: usize,
     old_size: usize,
     new_size: usize,
@@ -99,19 +99,19 @@ pub const fn resize_in_place(
 
 /// The result of [`resize_in_place`]: a block's end before and after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Resize {
+pub(crate) struct Resize {
     /// `block + round_to_min_align(old_size)`: where the cursor must stand
     /// for the block to be the newest.
-    pub old_end: usize,
+    pub(crate) old_end: usize,
     /// `block + round_to_min_align(new_size)`: where the cursor goes.
-    pub new_end: usize,
+    pub(crate) new_end: usize,
 }
 
 /// How many of the `len` bytes at `block` lie below `dirty_end`, the end of
 /// what may hold old data (a cursor's high-water mark): the bytes a zeroed
 /// allocation must clear.
 #[inline]
-pub const fn dirty_len(block: usize, len: usize, dirty_end: usize) -> usize {
+pub(crate) const fn dirty_len(block: usize, len: usize, dirty_end: usize) -> usize {
     let below = dirty_end.saturating_sub(block);
     if below < len {
         below
@@ -127,7 +127,7 @@ pub const fn dirty_len(block: usize, len: usize, dirty_end: usize) -> usize {
 /// Both returned positions are multiples of `MIN_ALIGN` when `pos` is, and
 /// `start <= new_pos <= end` holds.
 #[inline]
-pub const fn bump_up(pos: usize, end: usize, size: usize, align: usize) -> Option<Bump> {
+pub(crate) const fn bump_up(pos: usize, end: usize, size: usize, align: usize) -> Option<Bump> {
     let align = if align < MIN_ALIGN { MIN_ALIGN } else { align };
     let Some(start) = align_up(pos, align) else {
         return None;
@@ -146,18 +146,18 @@ pub const fn bump_up(pos: usize, end: usize, size: usize, align: usize) -> Optio
 
 /// The result of [`bump_up`]: where a block starts, and the cursor after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bump {
+pub(crate) struct Bump {
     /// The first byte of the block, aligned as requested.
-    pub start: usize,
+    pub(crate) start: usize,
     /// The cursor after the block: `start + round_to_min_align(size)`.
-    pub new_pos: usize,
+    pub(crate) new_pos: usize,
 }
 
 /// How many bytes a request for `size` bytes aligned to `align` consumes
 /// from `pos`, padding included — the `requested` number of an
 /// exhaustion error. Saturates instead of overflowing: it only feeds messages.
 #[inline]
-pub const fn bytes_needed(pos: usize, size: usize, align: usize) -> usize {
+pub(crate) const fn bytes_needed(pos: usize, size: usize, align: usize) -> usize {
     let align = if align < MIN_ALIGN { MIN_ALIGN } else { align };
     let padding = match align_up(pos, align) {
         Some(start) => start - pos,

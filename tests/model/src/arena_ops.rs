@@ -6,7 +6,7 @@
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
-use anon_arena::math::bytes_needed;
+use crate::math::bytes_needed_ref;
 use anon_arena::{Arena, Error};
 use arbitrary::Arbitrary;
 
@@ -283,7 +283,11 @@ impl Outcome<'_> {
         };
         let Some(placed) = model.fresh(intended) else {
             let want = Error::Exhausted {
-                requested: bytes_needed(model.base + model.pos, intended.size(), intended.align()),
+                requested: bytes_needed_ref(
+                    model.base + model.pos,
+                    intended.size(),
+                    intended.align(),
+                ),
                 remaining: left,
             };
             return match result {
