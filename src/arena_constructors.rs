@@ -116,10 +116,9 @@ macro_rules! arena_constructors {
 
             /// Whether the mapping may come from and go back to a
             /// [`RegionCache`](crate::RegionCache): on by default, for
-            /// private anonymous mappings without `populate` (see the
-            /// README's "Recycling"). `recycle(false)` maps anew and unmaps
-            /// on drop: for memory that held secrets, or to see every page
-            /// fault.
+            /// private anonymous mappings without `populate` (see
+            /// [Recycling](crate#recycling)). `recycle(false)` maps anew and
+            /// unmaps on drop.
             ///
             /// ```
             #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]

@@ -77,17 +77,12 @@ impl<K> Builder<K> {
         self
     }
 
-    /// Aligns the region to 2 MiB and asks for transparent huge pages
-    /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
-    /// region, at the price of committing memory 2 MiB at a time.
-    ///
-    /// Without this call a private region of 64 MiB or more (such as
-    /// `Arena::new()`'s) is advised past its first 256 KiB, which end on a
-    /// 2 MiB boundary, best effort: an arena that stays under 256 KiB keeps
-    /// 4 KiB granularity, a bigger one faults 2 MiB at a time. `huge_pages(false)` turns that off
-    /// (e.g. where direct compaction stalls on first touch are unwelcome);
-    /// `huge_pages(true)` advises the whole region and fails if the kernel
-    /// refuses.
+    /// `true`: aligns the region to 2 MiB and advises all of it
+    /// `MADV_HUGEPAGE` (far fewer page faults, memory committed 2 MiB at a
+    /// time), failing if the kernel refuses. `false`: no huge pages, e.g.
+    /// where compaction stalls on first touch are unwelcome. Unset, a
+    /// private region of 64 MiB or more gets them past its first 256 KiB,
+    /// best effort (see the crate docs' table of allocators).
     ///
     /// ```
     /// let arena = anon_arena::Arena::builder().capacity(8 << 20).huge_pages(true).build()?;

@@ -1,5 +1,5 @@
 //! [`RegionCache`]: mappings of dropped arenas, kept for the next arena of
-//! the same shape (the README's "Recycling" says why and what it costs).
+//! the same shape (the crate docs' "Recycling" says why and what it costs).
 //!
 //! A cache is [`SLOTS`] slots, each a [`Parked`] record behind a
 //! three-state flag, so it works without `std` and never blocks: whoever
@@ -135,18 +135,17 @@ impl Drop for SlotGuard<'_> {
     }
 }
 
-/// A bounded set of mappings that dropped arenas left for the next arena
-/// of the same shape, and a switch that turns the reuse off.
+/// Up to four mappings that dropped arenas left for the next arena of the
+/// same shape, and a switch that turns their reuse off; dropping the cache
+/// unmaps them. It never blocks and works without `std`.
 ///
-/// Every arena takes its mapping from a cache and parks it there again
-/// when it drops: by default the process-wide one that [`trim`] and
-/// [`set_recycling`] act on; [`Builder::cache`](crate::Builder::cache)
-/// names another `'static` one, and
-/// [`build_in`](crate::Builder::build_in) with
-/// [`recycle_into`](crate::Arena::recycle_into) use one that lives less
-/// long. A cache holds at most four mappings, each with at most about
-/// 8 MiB still resident; it never blocks, works without `std`, and unmaps
-/// everything it holds when dropped.
+/// Arenas use the process-wide one (which [`trim`] and [`set_recycling`]
+/// act on) unless their builder names another: a `'static` one with
+/// [`Builder::cache`](crate::Builder::cache), a local one with
+/// [`build_in`](crate::Builder::build_in) and
+/// [`recycle_into`](crate::Arena::recycle_into). The crate docs'
+/// [Recycling](crate#recycling) section says what reuse costs and which
+/// cache suits what.
 ///
 /// ```
 /// use anon_arena::{Arena, RegionCache};
