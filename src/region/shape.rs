@@ -15,11 +15,11 @@ pub(crate) const AUTO_HUGE_MIN: usize = 64 << 20;
 
 /// How much of an automatically huge-paged region keeps 4 KiB pages.
 ///
-/// The region starts this far before a 2 MiB boundary, so an arena that
-/// stays under 256 KiB commits memory 4 KiB at a time (at most 64 faults),
-/// and one that grows past it takes a fault per 2 MiB from there on: a
-/// small arena does not commit 2 MiB, a large one takes 512 times fewer
-/// faults (benches/README.md has the measurements).
+/// The region starts this far before a 2 MiB boundary, so a region used
+/// only below 256 KiB commits memory 4 KiB at a time (at most 64 faults),
+/// and one filled past it takes a fault per 2 MiB from there on: a small
+/// user does not commit 2 MiB, a large one takes 512 times fewer faults
+/// (benches/README.md has the measurements).
 pub(crate) const SMALL_PAGED_LEAD: usize = 256 << 10;
 
 /// Everything about how a region is mapped that its next user could tell
