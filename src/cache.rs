@@ -204,15 +204,7 @@ impl RegionCache {
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
     pub fn trim(&self) -> usize {
-        let mut unmapped = 0;
-        for slot in &self.slots {
-            let taken = slot.lock(FULL).and_then(|mut guard| guard.record().take());
-            if let Some(parked) = taken {
-                drop(parked.unpark());
-                unmapped += 1;
-            }
-        }
-        unmapped
+        self.trim_where(|_| true)
     }
 
     /// Turns reuse on (the default) or off. Off, nothing is parked or
@@ -228,11 +220,11 @@ impl RegionCache {
     /// ```
     pub fn set_enabled(&self, on: bool) {
         let flip = |count: usize| (count % 2 == usize::from(on)).then_some(count + 1);
-        let flipped = self
+        // `Err` when the switch was already where it is asked to be.
+        let _ = self
             .switch
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, flip)
-            .is_ok();
-        if flipped && !on {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, flip);
+        if !on {
             self.trim();
         }
     }
@@ -389,20 +381,24 @@ impl RegionCache {
     /// Unmaps every record parked under an earlier switch count.
     fn trim_stale(&self) {
         let flips = self.switch.load(Ordering::SeqCst);
+        self.trim_where(|parked| parked.flips != flips);
+    }
+
+    /// Unmaps every parked mapping that `unwanted` picks and no other
+    /// thread holds at this moment; returns how many it unmapped.
+    fn trim_where(&self, unwanted: impl Fn(&Parked) -> bool) -> usize {
+        let mut unmapped = 0;
         for slot in &self.slots {
-            let Some(mut guard) = slot.lock(FULL) else {
-                continue;
-            };
-            let stale = guard
-                .record()
-                .as_ref()
-                .is_some_and(|parked| parked.flips != flips);
-            if stale {
-                let parked = guard.record().take();
-                drop(guard);
-                drop(parked.map(Parked::unpark));
+            let taken = slot.lock(FULL).and_then(|mut guard| {
+                let record = guard.record();
+                record.take_if(|parked| unwanted(parked))
+            });
+            if let Some(parked) = taken {
+                drop(parked.unpark());
+                unmapped += 1;
             }
         }
+        unmapped
     }
 }
 
