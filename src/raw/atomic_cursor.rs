@@ -495,27 +495,10 @@ impl BumpCursor for RawAtomicCursor {
 mod tests {
     use super::*;
 
-    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop (held
-    /// as a raw pointer so that moving the fixture does not retag it).
-    struct Fixture {
-        memory: NonNull<[u64]>,
-        cursor: RawAtomicCursor,
-    }
-
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
-            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
-        }
-    }
+    type Fixture = crate::raw::Fixture<RawAtomicCursor>;
 
     fn fixture(words: usize) -> Fixture {
-        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
-        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
-        // fixture, and only the cursor touches it.
-        let cursor =
-            unsafe { RawAtomicCursor::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
-        Fixture { memory, cursor }
+        crate::raw::Fixture::new(words)
     }
 
     fn layout(size: usize, align: usize) -> Layout {

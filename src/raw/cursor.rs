@@ -413,28 +413,10 @@ impl BumpCursor for RawCursor {
 mod tests {
     use super::*;
 
-    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop. The
-    /// buffer is held as a raw pointer: moving a `Box` would retag it and
-    /// invalidate the cursor's pointers under Stacked Borrows.
-    struct Fixture {
-        memory: NonNull<[u64]>,
-        cursor: RawCursor,
-    }
-
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
-            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
-        }
-    }
+    type Fixture = crate::raw::Fixture<RawCursor>;
 
     fn fixture(words: usize) -> Fixture {
-        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
-        let start = memory.cast::<u8>();
-        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
-        // fixture, and only the cursor touches it.
-        let cursor = unsafe { RawCursor::new(start, words * 8) };
-        Fixture { memory, cursor }
+        crate::raw::Fixture::new(words)
     }
 
     #[test]

@@ -160,3 +160,32 @@ unsafe fn copy_to_new<A: RawAllocator>(
     }
     Some(moved)
 }
+
+/// A cursor over a zeroed, 8-aligned heap buffer, freed on drop: the unit
+/// tests' memory. The buffer is held as a raw pointer: moving a `Box` would
+/// retag it and invalidate the cursor's pointers under Stacked Borrows.
+#[cfg(test)]
+pub(crate) struct Fixture<C> {
+    memory: NonNull<[u64]>,
+    pub(crate) cursor: C,
+}
+
+#[cfg(test)]
+impl<C: BumpCursor> Fixture<C> {
+    /// A cursor over `words` zeroed words.
+    pub(crate) fn new(words: usize) -> Fixture<C> {
+        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
+        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
+        // fixture, and only the cursor touches it.
+        let cursor = unsafe { C::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
+        Fixture { memory, cursor }
+    }
+}
+
+#[cfg(test)]
+impl<C> Drop for Fixture<C> {
+    fn drop(&mut self) {
+        // SAFETY: `memory` came from `Box::into_raw` and is freed once.
+        drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
+    }
+}
