@@ -41,6 +41,9 @@ pub use error::Error;
 pub use pages::PageAllocator;
 pub use pool::{Pool, PoolBox};
 pub use region::{Backing, Region};
-pub use shared::{SharedArena, SharedSafe};
+pub use shared::{
+    NoPadding, SharedArena, SharedCell, SharedRing, SharedSafe, TryRecvError, TrySendError,
+    Zeroable,
+};
 pub use stack::{Mark, ScopeGuard, StackArena};
 pub use sync::{LocalArena, SyncArena};

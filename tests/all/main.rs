@@ -12,6 +12,7 @@ mod pool;
 mod recycle;
 mod region;
 mod shared;
+mod shared_ipc;
 mod stack;
 mod sync;
 mod sync_local;
