@@ -85,9 +85,11 @@ fn another_shape_gets_a_new_mapping_and_leaves_the_parked_one() {
     let first_start = scribble(&first, 8);
     first.recycle_into(&cache);
     let bigger = build(2 << 20, false);
-    let guarded = build(1 << 20, true);
-    for other in [&bigger, &guarded] {
-        assert_ne!(scribble(other, 8), first_start, "a new mapping");
+    assert_ne!(scribble(&bigger, 8), first_start, "a new mapping");
+    // Miri maps no guard page, so there a guarded region has the plain shape.
+    let guarded = (!cfg!(miri)).then(|| build(1 << 20, true));
+    if let Some(guarded) = &guarded {
+        assert_ne!(scribble(guarded, 8), first_start, "a new mapping");
     }
     assert_eq!(cache.len(), 1, "the first arena's mapping still waits");
     let same = build(1 << 20, false);
