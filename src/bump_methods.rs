@@ -1,9 +1,9 @@
-//! The allocation methods every bump type has besides `bump_surface!`'s:
+//! The allocation methods every bump type has besides `alloc_methods!`'s:
 //! iterators of any length (`alloc_iter`), formatting (`alloc_fmt`),
 //! fallible initialisers (`alloc_try_with`, `alloc_slice_try_fill_*`),
 //! `try_alloc_slice_fill_clone`, and `dealloc` for an [`ArenaBox`].
 //!
-//! [`bump_methods!`] is invoked by `bump_surface!` for each type, so the
+//! [`bump_methods!`] is invoked by `alloc_methods!` for each type, so the
 //! types get these from one place too. Each method is a thin wrapper over
 //! one generic body in [`fill`](crate::fill) or
 //! [`alloc_fmt`](crate::alloc_fmt), which work through [`BumpRef`]; the
@@ -13,7 +13,7 @@
 //! [`BumpRef`]: crate::BumpRef
 
 /// Writes the methods for `$ty`, whose doc examples create one with `$new`;
-/// the arguments are `bump_surface!`'s.
+/// the arguments are `alloc_methods!`'s.
 macro_rules! bump_methods {
     ([$($generics:tt)*] $ty:ident [$($args:tt)*] $out:lifetime, $new:literal) => {
         $crate::bump_ref::impl_bump_ref!([$($generics)*] $ty [$($args)*]);

@@ -103,7 +103,7 @@ pub unsafe trait RawBump<'a>: Copy {
 }
 
 /// Implements [`BumpRef`] for references to `$ty`, which must have the
-/// inherent `raw_alloc` and `alloc_error` that `bump_surface!` needs, and an
+/// inherent `raw_alloc` and `alloc_error` that `alloc_methods!` needs, and an
 /// `AsRaw` (or `RawAllocator`) impl whose free and resize are the cursor's:
 /// `impl_bump_ref!([] Arena [])` for `&'a Arena`, or
 /// `impl_bump_ref!([$lt] LocalArena [<$lt>])` for `&LocalArena<'a>`, whose
@@ -117,7 +117,7 @@ macro_rules! impl_bump_ref {
     };
     (@impl [$($generics:tt)*] $out:lifetime, $borrow:lifetime, $ty:ty, $name:expr) => {
         // SAFETY: the blocks are `raw_alloc`'s, which lives up to the
-        // promise `bump_surface!` relies on for `$out`; free and resize are
+        // promise `alloc_methods!` relies on for `$out`; free and resize are
         // the cursor's `RawAllocator` operations, which act in place only on
         // a block that lies in the cursor's memory above its floor and ends
         // at its position, and do nothing to any other block.

@@ -95,7 +95,9 @@ impl Refusal {
     #[track_caller]
     pub(crate) fn panic(self, allocator: &str) -> ! {
         match self.request {
-            Request::Bytes(layout) => crate::surface::alloc_failed(allocator, layout, self.error),
+            Request::Bytes(layout) => {
+                crate::alloc_methods::alloc_failed(allocator, layout, self.error)
+            }
             Request::Elements { len, element } => panic!(
                 "{allocator}: cannot allocate {len} elements of {} bytes aligned to {}: {}",
                 element.size(),

@@ -23,19 +23,18 @@ use core::fmt;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
-use crate::builder::Builder;
-use crate::constructors::map_region;
+use crate::alloc_methods::alloc_failed;
+use crate::builder::{map_region, Builder};
 use crate::error::Error;
-use crate::raw::AtomicCursor;
+use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::region::Region;
-use crate::surface::alloc_failed;
 
 /// Bytes at the start of the mapping that hold the cursor: one cache line,
 /// so the first allocation does not share a line with the hot cursor.
 const HEADER: usize = 64;
 
-const _: () = assert!(size_of::<AtomicCursor>() <= HEADER);
-const _: () = assert!(align_of::<AtomicCursor>() <= HEADER);
+const _: () = assert!(size_of::<RawAtomicCursor>() <= HEADER);
+const _: () = assert!(align_of::<RawAtomicCursor>() <= HEADER);
 
 /// A bump allocator over one `MAP_SHARED | MAP_ANONYMOUS` mapping, shared
 /// by a process and the children it forks **after** creating it.
@@ -113,7 +112,7 @@ const _: () = assert!(align_of::<AtomicCursor>() <= HEADER);
 pub struct SharedArena {
     /// The cursor, in the first [`HEADER`] bytes of `region`; its memory is
     /// the rest of the region.
-    cursor: NonNull<AtomicCursor>,
+    cursor: NonNull<RawAtomicCursor>,
     /// The shared mapping; unmapped (in this process) when the arena drops.
     region: Region,
 }
@@ -177,8 +176,8 @@ impl SharedArena {
         // multiple of 8 long, owned by the arena, and reached only through
         // the cursor. Unpoisoned: other processes allocate here too, and
         // ASan's shadow is per process.
-        let cursor = unsafe { AtomicCursor::new_unpoisoned(data, len) };
-        let slot = base.cast::<AtomicCursor>();
+        let cursor = unsafe { RawAtomicCursor::new_unpoisoned(data, len) };
+        let slot = base.cast::<RawAtomicCursor>();
         // SAFETY: the header is inside the mapping, page-aligned (so aligned
         // for the cursor), large enough (checked above), and unused.
         unsafe { slot.write(cursor) };
@@ -189,7 +188,7 @@ impl SharedArena {
     }
 
     #[inline(always)]
-    fn cursor(&self) -> &AtomicCursor {
+    fn cursor(&self) -> &RawAtomicCursor {
         // SAFETY: the cursor was written at creation and lives as long as
         // the region; it is only ever accessed through `&`, and its mutable
         // state is atomic.
@@ -510,9 +509,9 @@ impl SharedArena {
     #[inline(always)]
     fn block(&self, layout: Layout, zeroed: bool) -> Result<NonNull<u8>, Error> {
         let block = if zeroed {
-            self.cursor().alloc_zeroed(layout)
+            self.cursor().allocate_zeroed(layout)
         } else {
-            self.cursor().alloc(layout)
+            self.cursor().allocate(layout)
         };
         block.ok_or_else(|| self.cursor().exhausted(layout))
     }

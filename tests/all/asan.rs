@@ -351,3 +351,39 @@ fn a_read_through_a_pointer_into_a_dropped_arena_is_reported() {
     assert_ne!(end, ChildEnd::Exited(0), "{report}");
     assert!(report.contains("use-after-poison"), "{report}");
 }
+
+/// A dropped arena's written bytes stay poisoned while its mapping is
+/// parked: all of them, not only the first few MiB that stay resident.
+#[test]
+fn reads_into_what_a_dropped_arena_wrote_are_reported_at_any_offset() {
+    for offset in [4096, 12 << 20] {
+        assert_reported(child_report(|| {
+            let arena = Arena::with_capacity(64 << 20);
+            let written = arena.alloc_slice_fill_copy(16 << 20, 1u8).as_ptr();
+            // Parked for reuse, not unmapped: the read would succeed silently.
+            drop(arena);
+            // SAFETY: none — this is the bug ASan must catch.
+            let value = unsafe { written.add(offset).read_volatile() };
+            eprintln!("read {value} at offset {offset} after drop unnoticed");
+        }));
+    }
+}
+
+/// The next arena takes the whole poisoned prefix unpoisoned: nothing is
+/// reported when it uses the mapping, nor when the mapping, parked again
+/// and trimmed, is followed by a new one at the same address.
+#[test]
+fn a_parked_mapping_taken_again_then_trimmed_is_not_poisoned() {
+    let (end, report) = child_report(|| {
+        let first = Arena::with_capacity(64 << 20);
+        let old = first.alloc_slice_fill_copy(16 << 20, 1u8).as_ptr() as usize;
+        drop(first);
+        let second = Arena::with_capacity(64 << 20);
+        let block = second.alloc_slice_fill_copy(1 << 20, 2u8);
+        assert_eq!(block.as_ptr() as usize, old, "the parked mapping was taken");
+        drop(second);
+        anon_arena::trim();
+        eprintln!("reused: {}", new_region_reads_clean(64 << 20, old));
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
+}

@@ -15,7 +15,7 @@ use core::ptr::NonNull;
 use core::fmt;
 use core::num::NonZeroU64;
 
-use anon_arena::math::bytes_needed;
+use crate::math::bytes_needed_ref;
 use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
 use arbitrary::Arbitrary;
 
@@ -480,7 +480,11 @@ impl Outcome<'_> {
         };
         let Some(placed) = model.fresh(intended) else {
             let want = Error::Exhausted {
-                requested: bytes_needed(model.base + model.pos, intended.size(), intended.align()),
+                requested: bytes_needed_ref(
+                    model.base + model.pos,
+                    intended.size(),
+                    intended.align(),
+                ),
                 remaining: left,
             };
             return match result {

@@ -18,9 +18,12 @@ use crate::alloc_api::impl_allocator;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::math::{align_up, MIN_ALIGN};
-use crate::pool_box::PoolBox;
 use crate::raw::{RawAllocator, RawPool};
-use crate::region::{self, Region, DEFAULT_CAPACITIES};
+use crate::region::{self, Region};
+
+mod boxed;
+
+pub use boxed::PoolBox;
 
 /// A pool of fixed-size slots for values of type `T`, carved from one
 /// anonymous mapping: allocation and free are O(1), there is no
@@ -524,19 +527,9 @@ impl<T> Builder<Pool<T>> {
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
     pub fn build(self) -> Result<Pool<T>, Error> {
-        if let Some(slots) = self.size {
-            return Pool::map(&self, slots);
-        }
-        let mut last_error = Error::LayoutOverflow;
-        for &bytes in DEFAULT_CAPACITIES {
-            // Cannot divide by zero for a zero-sized `T`: `map` ignores the count.
-            let slots = bytes.checked_div(Pool::<T>::SLOT_SIZE).unwrap_or(0);
-            match Pool::map(&self, slots) {
-                Ok(pool) => return Ok(pool),
-                Err(error) => last_error = error,
-            }
-        }
-        Err(last_error)
+        // Cannot divide by zero for a zero-sized `T`: `map` ignores the count.
+        let slots_in = |bytes: usize| bytes.checked_div(Pool::<T>::SLOT_SIZE).unwrap_or(0);
+        self.build_sized(slots_in, |slots| Pool::map(&self, slots))
     }
 }
 

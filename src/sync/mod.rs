@@ -2,7 +2,7 @@
 //! cursor over one anonymous mapping and no lock anywhere.
 //!
 //! `unsafe` is allowed here for the `Send`/`Sync` impls and for wrapping a
-//! fresh region in an [`AtomicCursor`], whose contract the region meets.
+//! fresh region in an [`RawAtomicCursor`], whose contract the region meets.
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
@@ -10,12 +10,16 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
-use crate::raw::AtomicCursor;
-use crate::region::{self, Region};
-use crate::surface::bump_surface;
+use crate::mapped::Mapped;
+use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
+
+mod local;
+
+use crate::alloc_methods::alloc_methods;
+pub use local::LocalArena;
 
 /// A bump allocator that many threads may allocate from at once: every
 /// allocation is one compare-and-swap on a single atomic cursor, so there is
@@ -56,26 +60,22 @@ use crate::surface::bump_surface;
 /// assert_eq!(arena.allocated_bytes(), 4 * 800);
 /// ```
 pub struct SyncArena {
-    /// Hands out the bytes of `region`; its memory is exactly the region.
-    cursor: AtomicCursor,
-    /// The mapping the cursor points into; parked for reuse or unmapped
-    /// when the arena drops (see `Drop`).
-    region: Region,
+    /// The atomic cursor, and the mapping it hands out (its memory is
+    /// exactly the mapping).
+    mapped: Mapped<RawAtomicCursor>,
 }
 
-// `SyncArena` is `Send` and `Sync` because both of its fields are: the
-// region owns its mapping, and the atomic cursor claims every byte with one
-// compare-and-swap (see the `Sync` impl of `AtomicCursor`).
+// `SyncArena` is `Send` and `Sync` because its parts are: the region owns
+// its mapping, and the atomic cursor claims every byte with one
+// compare-and-swap (see the `Sync` impl of `RawAtomicCursor`).
 
 impl SyncArena {
-    /// Wraps a region that is zero past its first `dirty` bytes.
-    fn from_region((region, dirty): (Region, usize)) -> SyncArena {
-        let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
-        // SAFETY: the region is page-aligned, a whole number of pages, owned
-        // by the arena for as long as the cursor, and zero past its first
-        // `dirty <= len` bytes (`map_region`'s promise).
-        let cursor = unsafe { AtomicCursor::with_dirty_prefix(start, region.len(), dirty) };
-        SyncArena { cursor, region }
+    fn from_mapped(mapped: Mapped<RawAtomicCursor>) -> SyncArena {
+        SyncArena { mapped }
+    }
+
+    fn into_mapped(self) -> Mapped<RawAtomicCursor> {
+        self.mapped
     }
 
     /// Frees every allocation at once, in O(1): the cursor goes back to the
@@ -89,7 +89,8 @@ impl SyncArena {
     /// assert_eq!(arena.alloc(2u64) as *mut u64, first);
     /// ```
     pub fn reset(&mut self) {
-        self.cursor.reset();
+        // SAFETY: `&mut self` proves no thread still holds an allocation.
+        unsafe { self.mapped.cursor.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -104,14 +105,8 @@ impl SyncArena {
     /// assert!(arena.alloc_slice_fill_default::<u8>(100_000).iter().all(|&b| b == 0));
     /// ```
     pub fn release(&mut self) {
-        self.cursor.reset();
-        let touched = crate::math::align_up(self.cursor.touched(), region::page_size())
-            .map_or(self.region.len(), |len| len.min(self.region.len()));
-        if self.region.release(0..touched).is_ok() {
-            // SAFETY: every touched page now reads as zero; untouched ones
-            // always did.
-            unsafe { self.cursor.reset_pristine() };
-        }
+        // SAFETY: `&mut self` proves no thread still holds an allocation.
+        unsafe { self.mapped.release() }
     }
 
     /// Bytes handed out since the last reset, alignment padding included,
@@ -126,7 +121,7 @@ impl SyncArena {
     /// ```
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
-        self.cursor.used()
+        self.mapped.cursor.used()
     }
 
     /// Total bytes the arena can hand out: the requested capacity rounded
@@ -137,7 +132,7 @@ impl SyncArena {
     /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.cursor.capacity()
+        self.mapped.cursor.capacity()
     }
 
     /// Bytes still free: `capacity() - allocated_bytes()`, as a snapshot.
@@ -149,44 +144,35 @@ impl SyncArena {
     /// ```
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.cursor.remaining()
+        self.mapped.cursor.remaining()
     }
 
     /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
     #[inline]
-    pub(crate) fn cursor(&self) -> &AtomicCursor {
-        &self.cursor
+    pub(crate) fn cursor(&self) -> &RawAtomicCursor {
+        &self.mapped.cursor
     }
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.alloc(layout)
+        self.mapped.cursor.allocate(layout)
     }
 
     #[cold]
     #[inline(never)]
     fn alloc_error(&self, layout: Layout) -> Error {
-        self.cursor.exhausted(layout)
+        self.mapped.cursor.exhausted(layout)
     }
 }
 
-bump_surface!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
-
-impl Drop for SyncArena {
-    fn drop(&mut self) {
-        let touched = self.cursor.touched();
-        // SAFETY: as for `Arena`: past what the cursor touched, the mapping
-        // is zero (the cursor's invariant).
-        unsafe { self.region.recycle_on_drop(touched) };
-    }
-}
+alloc_methods!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
 
 impl fmt::Debug for SyncArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyncArena")
             .field("allocated_bytes", &self.allocated_bytes())
             .field("capacity", &self.capacity())
-            .field("region", &self.region)
+            .field("region", &self.mapped)
             .finish()
     }
 }
@@ -194,10 +180,10 @@ impl fmt::Debug for SyncArena {
 // Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
 // end of their scope or a `reset_to`), all of which need `&mut self`.
 impl AsRaw for &SyncArena {
-    type Raw = AtomicCursor;
+    type Raw = RawAtomicCursor;
     #[inline(always)]
-    fn as_raw(&self) -> &AtomicCursor {
-        &self.cursor
+    fn as_raw(&self) -> &RawAtomicCursor {
+        &self.mapped.cursor
     }
 }
 
@@ -221,7 +207,7 @@ mod tests {
         let mut arena = SyncArena::with_capacity(1 << 16);
         arena.alloc_slice_fill_copy(1000, 0xABu8);
         arena.release();
-        assert_eq!(arena.cursor.touched(), 0);
+        assert_eq!(arena.mapped.cursor.touched(), 0);
     }
 
     #[test]

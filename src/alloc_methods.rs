@@ -1,11 +1,11 @@
 //! The bumpalo-compatible allocation methods (`alloc`, `alloc_slice_copy`,
 //! `alloc_str`, …), written once and stamped onto every bump allocator.
 //!
-//! [`bump_surface!`] needs two inherent methods on the type it is used for:
+//! [`alloc_methods!`] needs two inherent methods on the type it is used for:
 //!
 //! * `fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>>` — a block
 //!   valid for `layout`, disjoint from every live block, living as long as
-//!   `&self` (or as long as `'a`, for `bump_surface!(Type<'a>, ..)`);
+//!   `&self` (or as long as `'a`, for `alloc_methods!(Type<'a>, ..)`);
 //!   `None` when full;
 //! * `fn alloc_error(&self, layout: Layout) -> Error` — why it was full.
 //!
@@ -37,15 +37,15 @@ pub(crate) fn alloc_failed(allocator: &str, layout: Layout, error: Error) -> ! {
 /// Writes the inherent allocation methods for `$ty`, whose doc examples
 /// create one with the expression `$new`.
 ///
-/// `bump_surface!(Arena, ..)` ties every returned reference to `&self`.
-/// `bump_surface!(LocalArena<'a>, ..)` ties them to `'a` instead: for a
+/// `alloc_methods!(Arena, ..)` ties every returned reference to `&self`.
+/// `alloc_methods!(LocalArena<'a>, ..)` ties them to `'a` instead: for a
 /// handle that borrows its memory from something that outlives it.
-macro_rules! bump_surface {
+macro_rules! alloc_methods {
     ($ty:ident, $new:literal) => {
-        $crate::surface::bump_surface!(@impl [] $ty [] '_, $new);
+        $crate::alloc_methods::alloc_methods!(@impl [] $ty [] '_, $new);
     };
     ($ty:ident<$lt:lifetime>, $new:literal) => {
-        $crate::surface::bump_surface!(@impl [$lt] $ty [<$lt>] $lt, $new);
+        $crate::alloc_methods::alloc_methods!(@impl [$lt] $ty [<$lt>] $lt, $new);
     };
     (@impl [$($generics:tt)*] $ty:ident [$($args:tt)*] $out:lifetime, $new:literal) => {
         impl<$($generics)*> $ty $($args)* {
@@ -112,7 +112,7 @@ macro_rules! bump_surface {
             pub fn alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> &$out mut T {
                 match self.try_alloc_with(f) {
                     Ok(value) => value,
-                    Err(error) => $crate::surface::alloc_failed(stringify!($ty), core::alloc::Layout::new::<T>(), error),
+                    Err(error) => $crate::alloc_methods::alloc_failed(stringify!($ty), core::alloc::Layout::new::<T>(), error),
                 }
             }
 
@@ -191,7 +191,7 @@ macro_rules! bump_surface {
             pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &$out mut [T] {
                 match self.try_alloc_slice_copy(src) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::surface::alloc_failed(stringify!($ty), core::alloc::Layout::for_value(src), error),
+                    Err(error) => $crate::alloc_methods::alloc_failed(stringify!($ty), core::alloc::Layout::for_value(src), error),
                 }
             }
 
@@ -334,7 +334,7 @@ macro_rules! bump_surface {
             pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &$out mut [T] {
                 match self.try_alloc_slice_fill_with(len, f) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::surface::alloc_failed(
+                    Err(error) => $crate::alloc_methods::alloc_failed(
                         stringify!($ty),
                         core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
                         error,
@@ -432,7 +432,7 @@ macro_rules! bump_surface {
                 let len = iter.len();
                 match self.try_alloc_slice_fill_iter(iter) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::surface::alloc_failed(
+                    Err(error) => $crate::alloc_methods::alloc_failed(
                         stringify!($ty),
                         core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
                         error,
@@ -480,7 +480,7 @@ macro_rules! bump_surface {
             pub fn alloc_layout(&self, layout: core::alloc::Layout) -> core::ptr::NonNull<u8> {
                 match self.raw_alloc(layout) {
                     Some(block) => block,
-                    None => $crate::surface::alloc_failed(stringify!($ty), layout, self.alloc_error(layout)),
+                    None => $crate::alloc_methods::alloc_failed(stringify!($ty), layout, self.alloc_error(layout)),
                 }
             }
 
@@ -507,4 +507,4 @@ macro_rules! bump_surface {
         $crate::bump_methods::bump_methods!([$($generics)*] $ty [$($args)*] $out, $new);
     };
 }
-pub(crate) use bump_surface;
+pub(crate) use alloc_methods;

@@ -20,13 +20,13 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::alloc_methods::alloc_methods;
 use crate::arena::Arena;
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
-use crate::raw::RawCursor;
-use crate::region::Region;
-use crate::surface::bump_surface;
+use crate::mapped::Mapped;
+use crate::raw::{RawAllocator, RawCursor};
 
 mod guard;
 
@@ -130,12 +130,15 @@ impl Mark {
 }
 
 impl StackArena {
-    /// Wraps a region that is zero past its first `dirty` bytes.
-    fn from_region(mapped: (Region, usize)) -> StackArena {
+    fn from_mapped(mapped: Mapped<RawCursor>) -> StackArena {
         StackArena {
-            arena: Arena::from_region(mapped),
+            arena: Arena::from_mapped(mapped),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    fn into_mapped(self) -> Mapped<RawCursor> {
+        self.arena.into_mapped()
     }
 
     /// Frees every allocation at once, in O(1), and closes any scope whose
@@ -413,7 +416,7 @@ impl StackArena {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor().alloc(layout)
+        self.cursor().allocate(layout)
     }
 
     #[cold]
@@ -437,7 +440,7 @@ fn mark_refused(error: Error) -> ! {
     panic!("StackArena::reset_to: mark refused: {error}")
 }
 
-bump_surface!(StackArena, "anon_arena::StackArena::with_capacity(1 << 20)");
+alloc_methods!(StackArena, "anon_arena::StackArena::with_capacity(1 << 20)");
 
 impl fmt::Debug for StackArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

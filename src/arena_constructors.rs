@@ -1,34 +1,15 @@
 //! The constructors every region-backed arena shares (`new`,
-//! `with_capacity`, `try_with_capacity`, `builder`, and the builder's
-//! `capacity` and `build`), written once and stamped onto each arena type.
+//! `with_capacity`, `try_with_capacity`, `builder`, `recycle_into`, and
+//! the builder's `capacity`, `recycle`, `cache`, `build` and `build_in`),
+//! written once and stamped onto each arena type.
 //!
-//! [`arena_constructors!`] needs one associated function on the type:
-//! `fn from_region((Region, usize)) -> Self`, which wraps a mapping whose
-//! bytes past the `usize` are zero (what [`map_region`] returns).
+//! [`arena_constructors!`] needs two associated functions on the type:
+//! `fn from_mapped(Mapped<C>) -> Self`, which wraps a cursor over a
+//! mapping, and `fn into_mapped(self) -> Mapped<C>`, its inverse.
+//!
+//! The macro writes one `unsafe` block into the arena's module, which
+//! allows it: giving a consumed arena's mapping back to a cache.
 #![forbid(unsafe_code)]
-
-use crate::builder::Builder;
-use crate::error::Error;
-use crate::region::{Region, RegionOptions, DEFAULT_CAPACITIES};
-
-/// Maps the region a builder asks for: its size, or else the first default
-/// size the OS grants. Reuses a dropped arena's mapping where it can (see
-/// [`Region::map_reusing`]); the `usize` is how many bytes from the start
-/// may hold old data, and every byte past them is zero.
-pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
-    if let Some(bytes) = builder.size {
-        return Region::map_reusing(&builder.options_with_len(bytes));
-    }
-    let mut last_error = Error::LayoutOverflow;
-    for &bytes in DEFAULT_CAPACITIES {
-        let options: RegionOptions = builder.options_with_len(bytes);
-        match Region::map_reusing(&options) {
-            Ok(mapped) => return Ok(mapped),
-            Err(error) => last_error = error,
-        }
-    }
-    Err(last_error)
-}
 
 /// Writes the constructors of `$ty`; `$what` names it in the docs ("An
 /// arena", "A stack arena").
@@ -133,22 +114,11 @@ macro_rules! arena_constructors {
                 self
             }
 
-            /// Whether the mapping may be parked for reuse when the arena
-            /// drops (on by default; only private anonymous mappings without
-            /// `populate`).
-            ///
-            /// A dropped arena leaves its mapping, with up to about 8 MiB
-            /// still resident, to the next arena whose capacity (rounded to
-            /// pages) and options are the same, which then starts on those
-            /// pages without faults, as `malloc` hands a freed block to the
-            /// next request. Like `malloc`'s memory, a block the new arena
-            /// hands out uninitialised may hold the old arena's bytes;
-            /// `allocate_zeroed` and the `alloc*` methods never show them. At
-            /// most four mappings wait; [`trim`](crate::trim) unmaps them and
-            /// [`set_recycling`](crate::set_recycling) switches recycling off
-            /// for the whole process. `recycle(false)` unmaps this arena's
-            /// mapping when it drops and never takes a parked one: for memory
-            /// that held secrets, or to make every page fault visible.
+            /// Whether the mapping may come from and go back to a
+            /// [`RegionCache`](crate::RegionCache): on by default, for
+            /// private anonymous mappings without `populate` (see
+            /// [Recycling](crate#recycling)). `recycle(false)` maps anew and
+            /// unmaps on drop.
             ///
             /// ```
             #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]
@@ -159,7 +129,26 @@ macro_rules! arena_constructors {
             /// # Ok::<(), anon_arena::Error>(())
             /// ```
             pub fn recycle(mut self, on: bool) -> Self {
-                self.options.recycle = on;
+                self.recycle = on;
+                self
+            }
+
+            /// The cache `build` takes a mapping from and the arena parks
+            /// its mapping in when it drops, instead of the process-wide
+            /// one.
+            ///
+            /// ```
+            /// static CACHE: anon_arena::RegionCache = anon_arena::RegionCache::new();
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]
+            ///     .capacity(1 << 20)
+            ///     .cache(&CACHE)
+            ///     .build()?;
+            /// drop(arena);
+            /// assert_eq!(CACHE.len(), 1);
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn cache(mut self, cache: &'static $crate::RegionCache) -> Self {
+                self.cache = cache;
                 self
             }
 
@@ -178,7 +167,47 @@ macro_rules! arena_constructors {
             /// # Ok::<(), anon_arena::Error>(())
             /// ```
             pub fn build(self) -> Result<$ty, Error> {
-                $crate::constructors::map_region(&self).map($ty::from_region)
+                $crate::mapped::Mapped::build(&self, None).map($ty::from_mapped)
+            }
+
+            #[doc = concat!("Like [`build`](Self::build), but takes the mapping from `cache`, which need not be `'static`; the `", stringify!($ty), "` unmaps it when dropped unless given back with [`recycle_into`](", stringify!($ty), "::recycle_into).")]
+            ///
+            /// # Errors
+            ///
+            /// As for [`build`](Self::build).
+            ///
+            /// ```
+            /// let cache = anon_arena::RegionCache::new();
+            /// for _ in 0..3 {
+            #[doc = concat!("    let arena = anon_arena::", stringify!($ty), "::builder().capacity(1 << 20).build_in(&cache)?;")]
+            ///     arena.alloc(1u64);
+            ///     arena.recycle_into(&cache);
+            /// }
+            /// assert_eq!(cache.len(), 1);
+            /// drop(cache); // unmaps the mapping
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn build_in(self, cache: &$crate::RegionCache) -> Result<$ty, Error> {
+                $crate::mapped::Mapped::build(&self, Some(cache)).map($ty::from_mapped)
+            }
+        }
+
+        impl $ty {
+            /// Drops the arena and parks its mapping in `cache`, for the
+            /// next arena built there (see
+            /// [`Builder::build_in`](crate::Builder::build_in)); unmaps it
+            /// instead if its options do not allow reuse.
+            ///
+            /// ```
+            /// let cache = anon_arena::RegionCache::new();
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::with_capacity(1 << 20);")]
+            /// arena.recycle_into(&cache);
+            /// assert_eq!(cache.len(), 1);
+            /// ```
+            pub fn recycle_into(self, cache: &$crate::RegionCache) {
+                // SAFETY: the arena is consumed, and every block borrows it,
+                // so none is used again.
+                unsafe { $ty::into_mapped(self).recycle_into(cache) }
             }
         }
     };

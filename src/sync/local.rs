@@ -19,10 +19,10 @@ use core::fmt;
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
+use crate::alloc_methods::alloc_methods;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawCursor};
-use crate::surface::bump_surface;
 use crate::sync::SyncArena;
 
 /// The first lease a handle claims: small, so that short-lived handles
@@ -173,7 +173,7 @@ impl<'a> LocalArena<'a> {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        match self.lease().alloc(layout) {
+        match self.lease().allocate(layout) {
             Some(block) => Some(block),
             None => self.alloc_elsewhere(layout, false),
         }
@@ -197,17 +197,17 @@ impl<'a> LocalArena<'a> {
         let shared = self.arena.cursor();
         if needed > DIRECT_ABOVE {
             return if zeroed {
-                shared.alloc_zeroed(layout)
+                shared.allocate_zeroed(layout)
             } else {
-                shared.alloc(layout)
+                shared.allocate(layout)
             };
         }
         self.renew(needed)?;
         let lease = self.lease();
         let block = if zeroed {
-            lease.alloc_zeroed(layout)
+            lease.allocate_zeroed(layout)
         } else {
-            lease.alloc(layout)
+            lease.allocate(layout)
         };
         debug_assert!(block.is_some(), "a fresh lease holds what it was sized for");
         block
@@ -283,7 +283,7 @@ impl<'a> LocalArena<'a> {
 }
 
 // The examples shadow the arena with a handle on it.
-bump_surface!(
+alloc_methods!(
     LocalArena<'a>,
     "anon_arena::SyncArena::with_capacity(1 << 20); let arena = arena.local()"
 );
@@ -319,7 +319,7 @@ unsafe impl RawAllocator for LocalArena<'_> {
 
     #[inline]
     fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        match self.lease().alloc_zeroed(layout) {
+        match self.lease().allocate_zeroed(layout) {
             Some(block) => Some(block),
             None => self.alloc_elsewhere(layout, true),
         }
@@ -329,11 +329,11 @@ unsafe impl RawAllocator for LocalArena<'_> {
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         if self.in_lease(ptr) {
             // SAFETY: forwarded caller contract; the block is the lease's.
-            unsafe { self.lease().dealloc(ptr, layout.size()) }
+            unsafe { self.lease().deallocate(ptr, layout) }
         } else {
             // SAFETY: forwarded caller contract; the block is the shared
             // cursor's (see the impl comment).
-            unsafe { self.arena.cursor().dealloc(ptr, layout.size()) }
+            unsafe { self.arena.cursor().deallocate(ptr, layout) }
         }
     }
 
@@ -350,7 +350,7 @@ unsafe impl RawAllocator for LocalArena<'_> {
             return unsafe { RawAllocator::grow(self.arena.cursor(), ptr, old, new, zeroed) };
         }
         // SAFETY: forwarded caller contract; the block is the lease's.
-        if let Some(block) = unsafe { RawCursor::grow(self.lease(), ptr, old, new, zeroed) } {
+        if let Some(block) = unsafe { RawAllocator::grow(self.lease(), ptr, old, new, zeroed) } {
             return Some(block);
         }
         let moved = self.alloc_elsewhere(new, zeroed)?;
@@ -368,7 +368,7 @@ unsafe impl RawAllocator for LocalArena<'_> {
             return unsafe { RawAllocator::shrink(self.arena.cursor(), ptr, old, new) };
         }
         // SAFETY: forwarded caller contract; the block is the lease's.
-        if let Some(block) = unsafe { RawCursor::shrink(self.lease(), ptr, old, new) } {
+        if let Some(block) = unsafe { RawAllocator::shrink(self.lease(), ptr, old, new) } {
             return Some(block);
         }
         // Only a larger alignment than the lease has room for gets here.
