@@ -9,21 +9,20 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::alloc_methods::alloc_methods;
+use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
-use crate::constructors::arena_constructors;
 use crate::error::Error;
-use crate::raw::RawCursor;
-use crate::region::{self, Region};
-use crate::surface::bump_surface;
+use crate::mapped::Mapped;
+use crate::raw::{BumpCursor, RawAllocator, RawCursor};
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
 /// mapping, and everything is freed at once by [`reset`](Arena::reset).
 ///
 /// The whole capacity is reserved as address space when the arena is made
 /// and never moves; the kernel commits pages as they are first touched.
-/// When the arena drops, its mapping is kept for the next arena of the same
-/// capacity and options, pages still resident, unless built with
-/// [`recycle(false)`](Builder::recycle) (see [`trim`](crate::trim)).
+/// When the arena drops, its mapping goes to a
+/// [`RegionCache`](crate::RegionCache) for the next arena of the same shape.
 /// Every block is 8-byte aligned (larger alignments on request), so the
 /// allocation fast path is one add and one compare.
 ///
@@ -56,13 +55,9 @@ use crate::surface::bump_surface;
 /// shared(anon_arena::Arena::new());
 /// ```
 pub struct Arena {
-    /// Hands out the bytes of `region`; `start..end` is exactly the region.
-    cursor: RawCursor,
-    /// The mapping the cursor points into; parked for reuse or unmapped
-    /// when the arena drops (see `Drop`).
-    /// Declared after `cursor` so it is parked or unmapped after the
-    /// cursor's ASan shadow (`cfg(asan)`) has unpoisoned it.
-    region: Region,
+    /// The cursor, and the mapping it hands out (`start..end` is exactly
+    /// the mapping).
+    mapped: Mapped<RawCursor>,
 }
 
 // SAFETY: an `Arena` owns its mapping and the cursor points only into it, so
@@ -71,14 +66,12 @@ pub struct Arena {
 unsafe impl Send for Arena {}
 
 impl Arena {
-    /// Wraps a fresh region.
-    pub(crate) fn from_region((region, dirty): (Region, usize)) -> Arena {
-        let start = NonNull::new(region.as_ptr()).expect("a region is never at address 0");
-        // SAFETY: the region is page-aligned, a whole number of pages, owned
-        // by the arena for as long as the cursor, and zero past its first
-        // `dirty <= len` bytes (`map_region`'s promise).
-        let cursor = unsafe { RawCursor::with_dirty_prefix(start, region.len(), dirty) };
-        Arena { cursor, region }
+    pub(crate) fn from_mapped(mapped: Mapped<RawCursor>) -> Arena {
+        Arena { mapped }
+    }
+
+    pub(crate) fn into_mapped(self) -> Mapped<RawCursor> {
+        self.mapped
     }
 
     /// Frees every allocation at once, in O(1): the cursor goes back to the
@@ -91,13 +84,8 @@ impl Arena {
     /// assert_eq!(arena.alloc(2u64) as *mut u64, first);
     /// ```
     pub fn reset(&mut self) {
-        let start = self.cursor.start();
-        // SAFETY: `&mut self` proves no allocation is still borrowed; the
-        // start is a valid floor and position.
-        unsafe {
-            self.cursor.set_floor(start);
-            self.cursor.rewind(start);
-        }
+        // SAFETY: `&mut self` proves no allocation is still borrowed.
+        unsafe { self.mapped.cursor.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -112,14 +100,8 @@ impl Arena {
     /// assert!(arena.alloc_slice_fill_default::<u8>(100_000).iter().all(|&b| b == 0));
     /// ```
     pub fn release(&mut self) {
-        self.reset();
-        let touched = crate::math::align_up(self.cursor.touched(), region::page_size())
-            .map_or(self.region.len(), |len| len.min(self.region.len()));
-        if self.region.release(0..touched).is_ok() {
-            // SAFETY: no allocation is live (`&mut self`, just reset) and
-            // every touched page now reads as zero; untouched ones always did.
-            unsafe { self.cursor.reset_pristine() };
-        }
+        // SAFETY: `&mut self` proves no allocation is still borrowed.
+        unsafe { self.mapped.release() }
     }
 
     /// Bytes handed out since the last reset, alignment padding included.
@@ -131,7 +113,7 @@ impl Arena {
     /// ```
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
-        self.cursor.used()
+        self.mapped.cursor.used()
     }
 
     /// Total bytes the arena can hand out: the requested capacity rounded
@@ -142,7 +124,7 @@ impl Arena {
     /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.cursor.capacity()
+        self.mapped.cursor.capacity()
     }
 
     /// Bytes still free: `capacity() - allocated_bytes()`.
@@ -154,45 +136,35 @@ impl Arena {
     /// ```
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.cursor.remaining()
+        self.mapped.cursor.remaining()
     }
 
     /// The cursor, for the allocators built on an arena.
     #[inline(always)]
     pub(crate) fn cursor(&self) -> &RawCursor {
-        &self.cursor
+        &self.mapped.cursor
     }
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.cursor.alloc(layout)
+        self.mapped.cursor.allocate(layout)
     }
 
     #[cold]
     #[inline(never)]
     fn alloc_error(&self, layout: Layout) -> Error {
-        self.cursor.exhausted(layout)
+        self.mapped.cursor.exhausted(layout)
     }
 }
 
-bump_surface!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
-
-impl Drop for Arena {
-    fn drop(&mut self) {
-        let touched = self.cursor.touched();
-        // SAFETY: every byte past what the cursor touched is still zero
-        // (the cursor's invariant), which lets the next arena take this
-        // mapping as it is.
-        unsafe { self.region.recycle_on_drop(touched) };
-    }
-}
+alloc_methods!(Arena, "anon_arena::Arena::with_capacity(1 << 20)");
 
 impl fmt::Debug for Arena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Arena")
             .field("allocated_bytes", &self.allocated_bytes())
             .field("capacity", &self.capacity())
-            .field("region", &self.region)
+            .field("region", &self.mapped)
             .finish()
     }
 }
@@ -203,7 +175,7 @@ impl AsRaw for &Arena {
     type Raw = RawCursor;
     #[inline(always)]
     fn as_raw(&self) -> &RawCursor {
-        &self.cursor
+        &self.mapped.cursor
     }
 }
 
@@ -230,7 +202,7 @@ mod tests {
         let mut arena = Arena::with_capacity(1 << 16);
         arena.alloc_slice_fill_copy(1000, 0xABu8);
         arena.release();
-        assert_eq!(arena.cursor.touched(), 0);
+        assert_eq!(arena.mapped.cursor.touched(), 0);
     }
 
     #[test]

@@ -3,7 +3,20 @@
 
 use core::marker::PhantomData;
 
-use crate::region::{Backing, RegionOptions};
+use crate::cache::RegionCache;
+use crate::error::Error;
+use crate::region::{Backing, Region, RegionOptions};
+
+/// Address-space sizes `Arena::new` and its kin try in turn: as much as is
+/// cheap to reserve, then less where the OS limits overcommit. Miri keeps
+/// every byte in host memory, so it gets a small one.
+const DEFAULT_CAPACITIES: &[usize] = if cfg!(miri) {
+    &[64 << 20]
+} else if cfg!(target_pointer_width = "64") {
+    &[4 << 30, 1 << 30, 256 << 20]
+} else {
+    &[256 << 20, 64 << 20]
+};
 
 /// Configures the [`Region`](crate::Region) behind an allocator of type `K`
 /// before it is created: `K::builder()`, the region options, a size, then
@@ -31,6 +44,11 @@ pub struct Builder<K> {
     /// The size asked for, in the unit `K` documents (bytes or slots);
     /// `None` picks `K`'s default.
     pub(crate) size: Option<usize>,
+    /// Arenas: whether the mapping may come from a cache and go back to one.
+    pub(crate) recycle: bool,
+    /// Arenas: the cache `build` takes the mapping from and the arena parks
+    /// it in when it drops.
+    pub(crate) cache: &'static RegionCache,
     _kind: PhantomData<fn() -> K>,
 }
 
@@ -39,6 +57,8 @@ impl<K> Builder<K> {
         Builder {
             options: RegionOptions::new(0),
             size: None,
+            recycle: true,
+            cache: RegionCache::default_cache(),
             _kind: PhantomData,
         }
     }
@@ -57,17 +77,12 @@ impl<K> Builder<K> {
         self
     }
 
-    /// Aligns the region to 2 MiB and asks for transparent huge pages
-    /// (`madvise(MADV_HUGEPAGE)`): far fewer page faults when filling a large
-    /// region, at the price of committing memory 2 MiB at a time.
-    ///
-    /// Without this call a private region of 64 MiB or more (such as
-    /// `Arena::new()`'s) is advised past its first 256 KiB, which end on a
-    /// 2 MiB boundary, best effort: an arena that stays under 256 KiB keeps
-    /// 4 KiB granularity, a bigger one faults 2 MiB at a time. `huge_pages(false)` turns that off
-    /// (e.g. where direct compaction stalls on first touch are unwelcome);
-    /// `huge_pages(true)` advises the whole region and fails if the kernel
-    /// refuses.
+    /// `true`: aligns the region to 2 MiB and advises all of it
+    /// `MADV_HUGEPAGE` (far fewer page faults, memory committed 2 MiB at a
+    /// time), failing if the kernel refuses. `false`: no huge pages, e.g.
+    /// where compaction stalls on first touch are unwelcome. Unset, a
+    /// private region of 64 MiB or more gets them past its first 256 KiB,
+    /// best effort (see the crate docs' table of allocators).
     ///
     /// ```
     /// let arena = anon_arena::Arena::builder().capacity(8 << 20).huge_pages(true).build()?;
@@ -107,7 +122,27 @@ impl<K> Builder<K> {
     }
 }
 
-impl Builder<crate::Region> {
+impl Region {
+    /// A builder for a region with guard pages, huge pages, populate or
+    /// `/dev/zero` backing.
+    ///
+    /// ```
+    /// use anon_arena::{Backing, Region};
+    ///
+    /// let region = Region::builder()
+    ///     .len(1 << 20)
+    ///     .guard_pages(true)
+    ///     .backing(Backing::DevZero)
+    ///     .build()?;
+    /// assert_eq!(region.len(), 1 << 20);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn builder() -> Builder<Region> {
+        Builder::new()
+    }
+}
+
+impl Builder<Region> {
     /// The region's length in bytes, rounded up to whole pages.
     ///
     /// ```
@@ -147,8 +182,8 @@ impl Builder<crate::Region> {
     /// assert!(!region.as_ptr().is_null());
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
-    pub fn build(self) -> Result<crate::Region, crate::Error> {
-        crate::Region::map(&self.options_with_len(self.size.unwrap_or(0)))
+    pub fn build(self) -> Result<Region, Error> {
+        Region::map(&self.options_with_len(self.size.unwrap_or(0)))
     }
 }
 
@@ -160,6 +195,38 @@ impl<K> Builder<K> {
             ..self.options
         }
     }
+
+    /// Calls `build` with the size asked for or, without one, with each
+    /// default capacity in turn until the OS grants one (`from_bytes` turns
+    /// a capacity in bytes into `K`'s unit); the last error if none is.
+    pub(crate) fn build_sized<T>(
+        &self,
+        from_bytes: impl Fn(usize) -> usize,
+        mut build: impl FnMut(usize) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Some(size) = self.size {
+            return build(size);
+        }
+        let mut last_error = Error::LayoutOverflow;
+        for &bytes in DEFAULT_CAPACITIES {
+            match build(from_bytes(bytes)) {
+                Ok(built) => return Ok(built),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// Maps a new region of the size `builder` asks for, or else of the first
+/// default capacity the OS grants, through the builder's cache (which gives
+/// back what it holds if the OS refuses); the `usize` is 0, the bytes that
+/// may hold old data.
+pub(crate) fn map_region<K>(builder: &Builder<K>) -> Result<(Region, usize), Error> {
+    builder.build_sized(
+        |bytes| bytes,
+        |bytes| builder.cache.map(&builder.options_with_len(bytes), false),
+    )
 }
 
 impl<K> core::fmt::Debug for Builder<K> {
@@ -167,6 +234,7 @@ impl<K> core::fmt::Debug for Builder<K> {
         f.debug_struct("Builder")
             .field("size", &self.size)
             .field("options", &self.options)
+            .field("recycle", &self.recycle)
             .finish()
     }
 }

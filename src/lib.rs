@@ -17,31 +17,44 @@
 )]
 
 mod alloc_api;
+mod alloc_fmt;
+mod alloc_methods;
 mod arena;
+mod arena_constructors;
 mod asan;
 mod builder;
-mod constructors;
+mod bump_methods;
+mod bump_ref;
+mod cache;
+pub mod collections;
 mod error;
-pub mod math;
+mod fill;
+mod init_error;
+mod mapped;
+mod math;
 mod pages;
 mod pool;
-mod pool_box;
 mod raw;
 mod region;
 mod shared;
 mod stack;
-mod surface;
 mod sync;
-mod sync_local;
 
 pub use arena::Arena;
 pub use builder::Builder;
+pub use bump_ref::BumpRef;
+pub use cache::{set_recycling, trim, RegionCache};
+pub use collections::ArenaBox;
+#[cfg(feature = "collections")]
+pub use collections::{CollectIn, FromIteratorIn};
 pub use error::Error;
+pub use init_error::AllocOrInitError;
 pub use pages::PageAllocator;
-pub use pool::Pool;
-pub use pool_box::PoolBox;
-pub use region::{set_recycling, trim, Backing, Region};
-pub use shared::{SharedArena, SharedSafe};
+pub use pool::{Pool, PoolBox};
+pub use region::{Backing, Region};
+pub use shared::{
+    NoPadding, SharedArena, SharedCell, SharedRing, SharedSafe, TryRecvError, TrySendError,
+    Zeroable,
+};
 pub use stack::{Mark, ScopeGuard, StackArena};
-pub use sync::SyncArena;
-pub use sync_local::LocalArena;
+pub use sync::{LocalArena, SyncArena};

@@ -1,4 +1,5 @@
-//! `anon_arena::math` (alignment, bumping, byte counts) on absurd sizes and
+//! The crate's private `src/math.rs` (alignment, bumping, resizing, byte
+//! counts; compiled into the model by path) on absurd sizes and
 //! alignments, against a `u128` reference.
 #![no_main]
 

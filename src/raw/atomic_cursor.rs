@@ -1,4 +1,4 @@
-//! [`AtomicCursor`]: the lock-free bump cursor behind `SyncArena` and
+//! [`RawAtomicCursor`]: the lock-free bump cursor behind `SyncArena` and
 //! `SharedArena`.
 //!
 //! One `AtomicUsize` holds the offset of the next free byte from `start`.
@@ -16,7 +16,7 @@
 //! block's end: it succeeds only if nothing was allocated after it.
 //!
 //! Pointers are always `start.add(offset)`, or a caller's address given
-//! `start`'s provenance ([`own`](AtomicCursor::own)): every block carries
+//! `start`'s provenance ([`own`](RawAtomicCursor::own)): every block carries
 //! the provenance of the mapping the cursor was made over, never that of
 //! the pointer a caller handed back.
 //!
@@ -34,8 +34,9 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
+use crate::raw::{BumpCursor, RawAllocator};
 
-/// A range handed out whole by [`AtomicCursor::claim`], for a
+/// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
 pub(crate) struct Lease {
     /// First byte; 8-aligned, with the mapping's provenance.
@@ -65,7 +66,7 @@ pub(crate) struct Lease {
 /// moment it is written and the moment a child reads it (same binary, so
 /// this is belt and braces).
 #[repr(C)]
-pub(crate) struct AtomicCursor {
+pub(crate) struct RawAtomicCursor {
     /// First byte of the memory; 8-aligned. Never changes.
     start: NonNull<u8>,
     /// Bytes the cursor manages; a multiple of [`MIN_ALIGN`]. Never changes.
@@ -85,34 +86,16 @@ pub(crate) struct AtomicCursor {
 // SAFETY: the cursor refers only to memory its creator promised to keep
 // valid and reachable only through it (`with_dirty_prefix`'s contract), wherever the
 // cursor goes; nothing in it is tied to a thread.
-unsafe impl Send for AtomicCursor {}
+unsafe impl Send for RawAtomicCursor {}
 // SAFETY: `&self` methods read the immutable `start`/`capacity` or work on
 // `offset`/`high_water` with atomic operations; each byte is claimed by one
 // successful compare-and-swap only, and a rewind releases bytes with a
 // release store that their next claimer acquires. The ASan shadow's state
 // is one atomic frontier (see `asan::AtomicShadow` for its protocol).
-unsafe impl Sync for AtomicCursor {}
+unsafe impl Sync for RawAtomicCursor {}
 
-impl AtomicCursor {
-    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a recycled mapping; 0 for a new one): `alloc_zeroed`
-    /// zeroes what it hands out from them.
-    ///
-    /// # Safety
-    ///
-    /// * `start..start + len` is readable and writable memory, zero from
-    ///   `start + dirty` on, that stays valid and is accessed only through
-    ///   this cursor for as long as the cursor or any block it hands out is
-    ///   in use.
-    /// * `start` is aligned to [`MIN_ALIGN`]; `len` is a multiple of it.
-    /// * `dirty <= len`.
-    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
-        let shadow = asan::AtomicShadow::new(start);
-        // SAFETY: the caller's contract.
-        unsafe { AtomicCursor::with_shadow(start, len, dirty, shadow) }
-    }
-
-    /// A cursor like [`with_dirty_prefix`](Self::with_dirty_prefix)'s over
+impl RawAtomicCursor {
+    /// A cursor like [`with_dirty_prefix`](BumpCursor::with_dirty_prefix)'s over
     /// all-zero memory, that never tells ASan anything,
     /// for memory other processes allocate from too (`SharedArena`): ASan's
     /// shadow is per process, so this process would see their blocks as
@@ -120,16 +103,16 @@ impl AtomicCursor {
     ///
     /// # Safety
     ///
-    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix) with no
+    /// * As for [`with_dirty_prefix`](BumpCursor::with_dirty_prefix) with no
     ///   dirty prefix: all `len` bytes are zero.
     pub(crate) unsafe fn new_unpoisoned(start: NonNull<u8>, len: usize) -> Self {
         // SAFETY: the caller's contract, with no dirty prefix.
-        unsafe { AtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
+        unsafe { RawAtomicCursor::with_shadow(start, len, 0, asan::AtomicShadow::disabled(start)) }
     }
 
     /// # Safety
     ///
-    /// * As for [`with_dirty_prefix`](Self::with_dirty_prefix); `shadow`
+    /// * As for [`with_dirty_prefix`](BumpCursor::with_dirty_prefix); `shadow`
     ///   starts at `start`.
     unsafe fn with_shadow(
         start: NonNull<u8>,
@@ -137,7 +120,7 @@ impl AtomicCursor {
         dirty: usize,
         shadow: asan::AtomicShadow,
     ) -> Self {
-        let cursor = AtomicCursor {
+        let cursor = RawAtomicCursor {
             start,
             capacity: len,
             offset: AtomicUsize::new(0),
@@ -148,46 +131,8 @@ impl AtomicCursor {
         cursor
     }
 
-    /// Bumps out a block for `layout`; `None` when it does not fit.
-    ///
-    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
-    /// zero-sized request never fails and consumes nothing.
-    #[inline(always)]
-    pub(crate) fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        if layout.align() > MIN_ALIGN {
-            return self.alloc_overaligned(layout);
-        }
-        // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
-        let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
-        let mut offset = self.offset.load(Ordering::Relaxed);
-        loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            if size > self.capacity - offset {
-                return None;
-            }
-            // Acquire: the bytes may have been freed by a rewind on another
-            // thread (a release); its writes must happen before ours.
-            match self.offset.compare_exchange_weak(
-                offset,
-                offset + size,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    // SAFETY: `offset + size <= capacity`, so the block lies
-                    // in the memory, and the CAS gave `offset..offset + size`
-                    // to us alone.
-                    let block = unsafe { self.start.add(offset) };
-                    self.shadow
-                        .handed_out(block, layout.size(), offset + size, self.capacity);
-                    return Some(block);
-                }
-                Err(current) => offset = current,
-            }
-        }
-    }
-
-    /// [`alloc`](Self::alloc) for alignments above [`MIN_ALIGN`]: pads the
+    /// [`allocate`](RawAllocator::allocate) for alignments above
+    /// [`MIN_ALIGN`]: pads the
     /// block's address up to the alignment first.
     #[inline(never)]
     fn alloc_overaligned(&self, layout: Layout) -> Option<NonNull<u8>> {
@@ -225,7 +170,8 @@ impl AtomicCursor {
     /// Claims a lease for a single-threaded sub-cursor: `preferred` bytes,
     /// or fewer when fewer remain, but never fewer than `needed`; `None`
     /// when not even `needed` bytes remain. One compare-and-swap, like
-    /// [`alloc`](Self::alloc); the lease is a block like any other.
+    /// [`allocate`](RawAllocator::allocate); the lease is a block like any
+    /// other.
     ///
     /// `needed` and `preferred` are multiples of [`MIN_ALIGN`].
     pub(crate) fn claim(&self, needed: usize, preferred: usize) -> Option<Lease> {
@@ -238,7 +184,7 @@ impl AtomicCursor {
                 return None;
             }
             let len = preferred.max(needed).min(remaining);
-            // Acquire, as in `alloc`: the bytes may have been freed by a
+            // Acquire, as in `allocate`: the bytes may have been freed by a
             // rewind on another thread, whose raised high-water mark we must
             // see below.
             match self.offset.compare_exchange_weak(
@@ -266,8 +212,8 @@ impl AtomicCursor {
         }
     }
 
-    /// The error for a request [`alloc`](Self::alloc) refused, with the
-    /// numbers as they are now.
+    /// The error for a request [`allocate`](RawAllocator::allocate)
+    /// refused, with the numbers as they are now.
     #[cold]
     #[inline(never)]
     pub(crate) fn exhausted(&self, layout: Layout) -> Error {
@@ -282,42 +228,12 @@ impl AtomicCursor {
         }
     }
 
-    /// [`alloc`](Self::alloc), with the block's bytes reading as zero.
-    /// Bytes above the high-water mark are zero already and not written.
+    /// The address below which bytes may hold old data: the high-water
+    /// mark. Relaxed: the acquire that gave the caller its block
+    /// synchronised with the rewind that raised the mark for it.
     #[inline]
-    pub(crate) fn alloc_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let block = self.alloc(layout)?;
-        // SAFETY: `block..block + size` was just handed out, so it is ours.
-        unsafe { self.zero_dirty(block, layout.size()) };
-        Some(block)
-    }
-
-    /// Zeroes the part of `block..block + len` below the high-water mark.
-    ///
-    /// # Safety
-    ///
-    /// * `block..block + len` is a block (or part of one) this cursor handed
-    ///   out, and nothing else references it.
-    unsafe fn zero_dirty(&self, block: NonNull<u8>, len: usize) {
-        // Relaxed: the acquire that gave us the block synchronised with the
-        // rewind that raised the mark for it.
-        let dirty_end = self.start.addr().get() + self.high_water.load(Ordering::Relaxed);
-        let dirty = dirty_end.saturating_sub(block.addr().get()).min(len);
-        if dirty > 0 {
-            // SAFETY: `dirty <= len` bytes of the caller's block.
-            unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
-        }
-    }
-
-    /// `block`'s address with the cursor's own provenance (that of `start`).
-    ///
-    /// A caller's pointer may carry a tag narrowed to its old block (a
-    /// `Box` retags to its `T`): a block grown or shrunk in place, or bytes
-    /// written past the old end, must go through a pointer derived from
-    /// `start` instead, as [`RawCursor`](super::RawCursor) does.
-    #[inline(always)]
-    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
-        self.start.with_addr(block.addr())
+    fn dirty_end(&self) -> usize {
+        self.start.addr().get() + self.high_water.load(Ordering::Relaxed)
     }
 
     /// The offset of `block` from `start`, if it points into the memory
@@ -350,35 +266,21 @@ impl AtomicCursor {
             .is_ok()
     }
 
-    /// Frees `block` if it is the newest one; otherwise does nothing (its
-    /// space comes back at the next reset).
+    /// Frees `block` if it is the newest one (the offset is still its end);
+    /// returns whether the bytes came back.
     ///
     /// # Safety
     ///
-    /// * `block` was handed out by this cursor for `size` bytes and is not
-    ///   used again.
-    #[inline]
-    pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.give_back(block, size) };
-    }
-
-    /// [`dealloc`](Self::dealloc), saying whether the bytes came back
-    /// (whether `block` was the newest).
-    ///
-    /// # Safety
-    ///
-    /// * As for [`dealloc`](Self::dealloc); `block..block + size` may also
-    ///   be the unused tail of a lease.
+    /// * `block` was handed out by this cursor for `size` bytes (or is the
+    ///   unused tail of a lease) and is not used again.
     #[inline]
     pub(crate) unsafe fn give_back(&self, block: NonNull<u8>, size: usize) -> bool {
-        let (Some(offset), Some(rounded)) = (self.offset_of(block), math::round_to_min_align(size))
-        else {
+        let Some(offset) = self.offset_of(block) else {
             return false;
         };
-        // Cannot overflow: the block of `size` bytes, rounded, fit in the
-        // memory after `offset`.
-        let end = offset + rounded;
+        let Some(end) = math::block_end(offset, size) else {
+            return false;
+        };
         // Before the rewind: once it succeeds, the bytes are someone else's.
         self.shadow.given_back(block, size);
         // SAFETY: the block is dead; if the offset is still its end, no live
@@ -386,132 +288,21 @@ impl AtomicCursor {
         unsafe { self.rewind(end, offset) }
     }
 
-    /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):
-    /// in place when it is the newest block and its address suits `new`,
-    /// by allocating and copying `old.size()` bytes otherwise. `zeroed`
-    /// makes the added bytes read as zero.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() >= old.size()`.
-    pub(crate) unsafe fn grow(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
-        if let (true, Some(offset)) = (fits_alignment, self.offset_of(block)) {
-            // In the memory (`offset_of`), so `start`'s provenance covers it;
-            // this holds for a zero-sized block that a far alignment put at
-            // an address inside the memory too.
-            let block = self.own(block);
-            // Cannot overflow: sizes from a `Layout` are below `isize::MAX`,
-            // and `offset <= capacity`, which is a mapping's length.
-            let old_end = offset + math::round_to_min_align(old.size())?;
-            let new_end = offset + math::round_to_min_align(new.size())?;
-            // Acquire, as in `alloc`: the added bytes may have been freed by
-            // another thread.
-            if new_end <= self.capacity
-                && self
-                    .offset
-                    .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            {
-                self.shadow
-                    .handed_out(block, new.size(), new_end, self.capacity);
-                if zeroed {
-                    // SAFETY: the bytes past `old.size()` now belong to the
-                    // caller's block.
-                    unsafe { self.zero_dirty(block.add(old.size()), new.size() - old.size()) };
-                }
-                return Some(block);
-            }
-        }
-        let moved = if zeroed {
-            self.alloc_zeroed(new)?
-        } else {
-            self.alloc(new)?
-        };
-        // SAFETY: the old block is live for `old.size()` bytes, the new one
-        // is fresh and at least as large, and fresh blocks never overlap
-        // live ones.
-        unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
-        // Dead now, though its space only comes back at the next reset.
-        self.shadow.given_back(block, old.size());
-        Some(moved)
-    }
-
-    /// Resizes `block` from `old` down to `new`: in place (giving back the
-    /// tail when it is the newest block) unless `new` asks for a larger
-    /// alignment than the address has, then by allocating and copying.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() <= old.size()`.
-    pub(crate) unsafe fn shrink(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-    ) -> Option<NonNull<u8>> {
-        if block.addr().get() & (new.align() - 1) != 0 {
-            let moved = self.alloc(new)?;
-            // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
-            unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
-            self.shadow.given_back(block, old.size());
-            return Some(moved);
-        }
-        if let Some(offset) = self.offset_of(block) {
-            let block = self.own(block);
-            // Cannot overflow: the old block, rounded, fit in the memory.
-            let old_end = offset + math::round_to_min_align(old.size())?;
-            let new_end = offset + math::round_to_min_align(new.size())?;
-            // Before the rewind, as in `give_back`.
-            // SAFETY: `new.size() <= old.size()`: inside the caller's block.
-            let tail = unsafe { block.add(new.size()) };
-            self.shadow.given_back(tail, old.size() - new.size());
-            // SAFETY: `new_end <= old_end`, 8-aligned, and the caller gives
-            // up the tail past `new.size()`; if the offset is still
-            // `old_end`, no other live block lies in the tail.
-            unsafe { self.rewind(old_end, new_end) };
-            return Some(block);
-        }
-        // Only a zero-sized block a far alignment put outside the memory
-        // gets here; it owns no bytes, so no provenance is needed.
-        Some(block)
-    }
-
-    /// Frees every block at once: the offset goes back to the start, and
-    /// the high-water mark remembers how far memory was written.
-    pub(crate) fn reset(&mut self) {
-        let offset = *self.offset.get_mut();
-        self.shadow.given_back(self.start, offset);
-        let high_water = self.high_water.get_mut();
-        *high_water = (*high_water).max(offset);
-        *self.offset.get_mut() = 0;
-        self.debug_assert_invariants();
-    }
-
-    /// Frees every block and records that nothing has been written
-    /// anywhere: the caller has just zeroed (released) the memory.
-    ///
-    /// # Safety
-    ///
-    /// * Every byte of the memory reads as zero.
-    pub(crate) unsafe fn reset_pristine(&mut self) {
-        *self.offset.get_mut() = 0;
-        *self.high_water.get_mut() = 0;
-        self.debug_assert_invariants();
-    }
-
     /// The first byte of the memory.
     #[inline]
     pub(crate) fn start(&self) -> NonNull<u8> {
         self.start
+    }
+
+    /// `block`'s address with the cursor's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry a tag narrowed to its old block (a
+    /// `Box` retags to its `T`): a block grown or shrunk in place, or bytes
+    /// written past the old end, must go through a pointer derived from
+    /// `start` instead, as [`RawCursor`](super::RawCursor) does.
+    #[inline(always)]
+    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(block.addr())
     }
 
     /// Bytes handed out since the start, alignment padding included: a
@@ -533,13 +324,6 @@ impl AtomicCursor {
         self.capacity
     }
 
-    /// Bytes from the start that may have been written: what a release
-    /// must hand back.
-    #[inline]
-    pub(crate) fn touched(&mut self) -> usize {
-        (*self.high_water.get_mut()).max(*self.offset.get_mut())
-    }
-
     /// Checks the invariants listed on the type (debug builds only).
     #[inline]
     pub(crate) fn debug_assert_invariants(&self) {
@@ -558,30 +342,184 @@ impl AtomicCursor {
     }
 }
 
+// SAFETY: `RawAtomicCursor` hands out disjoint blocks inside its memory:
+// each block is claimed by one successful compare-and-swap of the offset,
+// and the offset only moves back over blocks the caller declared dead.
+// Resizes keep contents as the trait requires.
+unsafe impl RawAllocator for RawAtomicCursor {
+    /// One compare-and-swap from the offset read to the block's end,
+    /// retried when another thread won; blocks as `RawCursor`'s.
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MIN_ALIGN {
+            return self.alloc_overaligned(layout);
+        }
+        let size = math::round_layout_size(layout.size());
+        let mut offset = self.offset.load(Ordering::Relaxed);
+        loop {
+            // Cannot underflow: `offset <= capacity` at every instant.
+            if size > self.capacity - offset {
+                return None;
+            }
+            // Acquire: the bytes may have been freed by a rewind on another
+            // thread (a release); its writes must happen before ours.
+            match self.offset.compare_exchange_weak(
+                offset,
+                offset + size,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // SAFETY: `offset + size <= capacity`, so the block lies
+                    // in the memory, and the CAS gave `offset..offset + size`
+                    // to us alone.
+                    let block = unsafe { self.start.add(offset) };
+                    self.shadow
+                        .handed_out(block, layout.size(), offset + size, self.capacity);
+                    return Some(block);
+                }
+                Err(current) => offset = current,
+            }
+        }
+    }
+
+    /// Bytes above the high-water mark are zero already and not written.
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let block = self.allocate(layout)?;
+        // SAFETY: the block was just handed out, so it is ours.
+        unsafe { super::zero_below(block, layout.size(), self.dirty_end()) };
+        Some(block)
+    }
+
+    /// Frees the block if it is the newest one; otherwise does nothing (its
+    /// space comes back at the next reset).
+    #[inline]
+    unsafe fn deallocate(&self, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { self.give_back(block, layout.size()) };
+    }
+
+    /// In place when the block is the newest and its address suits `new`,
+    /// by allocating and copying otherwise.
+    #[inline]
+    unsafe fn grow(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let base = self.start.addr().get();
+        // Cannot overflow: `start..start + capacity` is memory we were given.
+        let end = base + self.capacity;
+        let in_place = self.offset_of(block).and_then(|_| {
+            math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
+        });
+        if let Some(ends) = in_place {
+            // In the memory (`offset_of`), so `start`'s provenance covers
+            // it; this holds for a zero-sized block that a far alignment
+            // put at an address inside the memory too.
+            let block = self.own(block);
+            // Offsets: `block` lies in the memory, so both ends are at or
+            // past `base`.
+            let (old_end, new_end) = (ends.old_end - base, ends.new_end - base);
+            // Acquire, as in `allocate`: the added bytes may have been freed
+            // by another thread.
+            if self
+                .offset
+                .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.shadow
+                    .handed_out(block, new.size(), new_end, self.capacity);
+                if zeroed {
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe {
+                        let added = block.add(old.size());
+                        super::zero_below(added, new.size() - old.size(), self.dirty_end());
+                    }
+                }
+                return Some(block);
+            }
+        }
+        // SAFETY: the caller's contract.
+        let moved = unsafe { super::copy_to_new(self, block, old.size(), new, zeroed)? };
+        // Dead now, though its space only comes back at the next reset.
+        self.shadow.given_back(block, old.size());
+        Some(moved)
+    }
+
+    /// In place (giving back the tail when the block is the newest) unless
+    /// `new` asks for a larger alignment than the address has; then by
+    /// allocating and copying.
+    #[inline]
+    unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        let addr = block.addr().get();
+        let Some(ends) =
+            math::resize_in_place(addr, old.size(), new.size(), new.align(), usize::MAX)
+        else {
+            // SAFETY: the caller's contract.
+            let moved = unsafe { super::copy_to_new(self, block, old.size(), new, false)? };
+            self.shadow.given_back(block, old.size());
+            return Some(moved);
+        };
+        if self.offset_of(block).is_some() {
+            let block = self.own(block);
+            let base = self.start.addr().get();
+            // Before the rewind, as in `give_back`.
+            // SAFETY: `new.size() <= old.size()`: inside the caller's block.
+            let tail = unsafe { block.add(new.size()) };
+            self.shadow.given_back(tail, old.size() - new.size());
+            // SAFETY: `new_end <= old_end` (offsets: the block lies in the
+            // memory), 8-aligned, and the caller gives up the tail past
+            // `new.size()`; if the offset is still `old_end`, no other live
+            // block lies in the tail.
+            unsafe { self.rewind(ends.old_end - base, ends.new_end - base) };
+            return Some(block);
+        }
+        // Only a zero-sized block a far alignment put outside the memory
+        // gets here; it owns no bytes, so no provenance is needed.
+        Some(block)
+    }
+}
+
+impl BumpCursor for RawAtomicCursor {
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        let shadow = asan::AtomicShadow::new(start);
+        // SAFETY: the caller's contract.
+        unsafe { RawAtomicCursor::with_shadow(start, len, dirty, shadow) }
+    }
+
+    unsafe fn reset(&mut self) {
+        let offset = *self.offset.get_mut();
+        self.shadow.given_back(self.start, offset);
+        let high_water = self.high_water.get_mut();
+        *high_water = (*high_water).max(offset);
+        *self.offset.get_mut() = 0;
+        self.debug_assert_invariants();
+    }
+
+    fn touched(&mut self) -> usize {
+        (*self.high_water.get_mut()).max(*self.offset.get_mut())
+    }
+
+    unsafe fn reset_pristine(&mut self) {
+        *self.offset.get_mut() = 0;
+        *self.high_water.get_mut() = 0;
+        self.debug_assert_invariants();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop (held
-    /// as a raw pointer so that moving the fixture does not retag it).
-    struct Fixture {
-        memory: NonNull<[u64]>,
-        cursor: AtomicCursor,
-    }
-
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
-            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
-        }
-    }
+    type Fixture = crate::raw::Fixture<RawAtomicCursor>;
 
     fn fixture(words: usize) -> Fixture {
-        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
-        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
-        // fixture, and only the cursor touches it.
-        let cursor = unsafe { AtomicCursor::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
-        Fixture { memory, cursor }
+        crate::raw::Fixture::new(words)
     }
 
     fn layout(size: usize, align: usize) -> Layout {
@@ -591,11 +529,11 @@ mod tests {
     #[test]
     fn refusal_leaves_the_offset_alone() {
         let f = fixture(4);
-        f.cursor.alloc(layout(8, 8)).unwrap();
-        assert!(f.cursor.alloc(layout(32, 8)).is_none());
+        f.cursor.allocate(layout(8, 8)).unwrap();
+        assert!(f.cursor.allocate(layout(32, 8)).is_none());
         assert_eq!(f.cursor.used(), 8, "a refused request consumes nothing");
         assert!(
-            f.cursor.alloc(layout(24, 8)).is_some(),
+            f.cursor.allocate(layout(24, 8)).is_some(),
             "what fits still fits"
         );
         assert_eq!(f.cursor.remaining(), 0);
@@ -607,7 +545,7 @@ mod tests {
             }
         );
         assert!(
-            f.cursor.alloc(layout(0, 1)).is_some(),
+            f.cursor.allocate(layout(0, 1)).is_some(),
             "zero-sized never fails"
         );
     }
@@ -615,11 +553,14 @@ mod tests {
     #[test]
     fn huge_requests_fail_without_overflow() {
         let f = fixture(4);
-        f.cursor.alloc(layout(8, 8)).unwrap();
-        assert!(f.cursor.alloc(layout(isize::MAX as usize - 7, 8)).is_none());
+        f.cursor.allocate(layout(8, 8)).unwrap();
         assert!(f
             .cursor
-            .alloc(layout(isize::MAX as usize / 2, 1 << 20))
+            .allocate(layout(isize::MAX as usize - 7, 8))
+            .is_none());
+        assert!(f
+            .cursor
+            .allocate(layout(isize::MAX as usize / 2, 1 << 20))
             .is_none());
         assert_eq!(f.cursor.used(), 8);
     }
@@ -627,15 +568,15 @@ mod tests {
     #[test]
     fn overaligned_blocks_are_aligned_and_zero_sized_ones_free() {
         let f = fixture(64);
-        f.cursor.alloc(layout(1, 1)).unwrap();
-        let block = f.cursor.alloc(layout(8, 64)).unwrap();
+        f.cursor.allocate(layout(1, 1)).unwrap();
+        let block = f.cursor.allocate(layout(8, 64)).unwrap();
         assert_eq!(block.addr().get() % 64, 0);
         let used = f.cursor.used();
-        let zst = f.cursor.alloc(layout(0, 128)).unwrap();
+        let zst = f.cursor.allocate(layout(0, 128)).unwrap();
         assert_eq!(zst.addr().get() % 128, 0);
         assert_eq!(f.cursor.used(), used);
         // SAFETY: a live zero-sized block, dead afterwards.
-        unsafe { f.cursor.dealloc(zst, 0) };
+        unsafe { f.cursor.deallocate(zst, layout(0, 128)) };
         assert_eq!(f.cursor.used(), used);
     }
 
@@ -643,7 +584,7 @@ mod tests {
     fn newest_block_grows_shrinks_and_frees_in_place() {
         let f = fixture(16);
         let old = layout(8, 8);
-        let block = f.cursor.alloc(old).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
         // SAFETY: `block` is live for `old`.
         let grown = unsafe { f.cursor.grow(block, old, layout(40, 8), false) }.unwrap();
         assert_eq!((grown, f.cursor.used()), (block, 40));
@@ -651,7 +592,7 @@ mod tests {
         let shrunk = unsafe { f.cursor.shrink(grown, layout(40, 8), old) }.unwrap();
         assert_eq!((shrunk, f.cursor.used()), (block, 8));
         // SAFETY: `shrunk` is live for `old` and dead afterwards.
-        unsafe { f.cursor.dealloc(shrunk, 8) };
+        unsafe { f.cursor.deallocate(shrunk, old) };
         assert_eq!(f.cursor.used(), 0);
     }
 
@@ -659,10 +600,10 @@ mod tests {
     fn older_block_grows_by_copying_and_frees_as_a_no_op() {
         let f = fixture(16);
         let old = layout(8, 8);
-        let first = f.cursor.alloc(old).unwrap();
+        let first = f.cursor.allocate(old).unwrap();
         // SAFETY: `first` is a live 8-byte block.
         unsafe { first.cast::<u64>().write(0xDEAD_BEEF) };
-        let second = f.cursor.alloc(old).unwrap();
+        let second = f.cursor.allocate(old).unwrap();
         // SAFETY: `first` is live for `old`.
         let moved = unsafe { f.cursor.grow(first, old, layout(16, 8), true) }.unwrap();
         assert_ne!(moved, first);
@@ -673,28 +614,29 @@ mod tests {
         }
         let used = f.cursor.used();
         // SAFETY: `second` is live and dead afterwards; it is not the newest.
-        unsafe { f.cursor.dealloc(second, 8) };
+        unsafe { f.cursor.deallocate(second, old) };
         assert_eq!(f.cursor.used(), used);
     }
 
     #[test]
     fn zeroed_blocks_are_zero_after_free_and_after_reset() {
         let mut f = fixture(8);
-        let block = f.cursor.alloc(layout(24, 8)).unwrap();
+        let block = f.cursor.allocate(layout(24, 8)).unwrap();
         // SAFETY: a live 24-byte block, freed right after.
         unsafe {
             ptr::write_bytes(block.as_ptr(), 0xFF, 24);
-            f.cursor.dealloc(block, 24);
+            f.cursor.deallocate(block, layout(24, 8));
         }
-        let again = f.cursor.alloc_zeroed(layout(32, 8)).unwrap();
+        let again = f.cursor.allocate_zeroed(layout(32, 8)).unwrap();
         // SAFETY: a live 32-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
         assert!(bytes.iter().all(|&b| b == 0));
         // SAFETY: a live 32-byte block.
         unsafe { ptr::write_bytes(again.as_ptr(), 0xEE, 32) };
-        f.cursor.reset();
+        // SAFETY: no block is live any more.
+        unsafe { f.cursor.reset() };
         assert_eq!(f.cursor.touched(), 32);
-        let zeroed = f.cursor.alloc_zeroed(layout(64, 8)).unwrap();
+        let zeroed = f.cursor.allocate_zeroed(layout(64, 8)).unwrap();
         // SAFETY: a live 64-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(zeroed.as_ptr(), 64) };
         assert!(bytes.iter().all(|&b| b == 0));
@@ -704,7 +646,7 @@ mod tests {
     fn resized_blocks_carry_the_cursors_provenance() {
         let f = fixture(64);
         let old = layout(8, 8);
-        let block = f.cursor.alloc(old).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
         // A pointer whose provenance covers the first byte only, as a
         // `Box<u8>` would hand back.
         // SAFETY: the block is live for 8 bytes.
@@ -739,8 +681,8 @@ mod tests {
             return;
         }
         // Move the offset up to the block's address, so it is the newest.
-        f.cursor.alloc(layout(align - start, 8)).unwrap();
-        let zst = f.cursor.alloc(layout(0, align)).unwrap();
+        f.cursor.allocate(layout(align - start, 8)).unwrap();
+        let zst = f.cursor.allocate(layout(0, align)).unwrap();
         assert_eq!(zst.addr().get(), align);
         // SAFETY: a live zero-sized block of this cursor.
         let grown = unsafe {
@@ -763,7 +705,7 @@ mod tests {
                 .map(|_| {
                     s.spawn(move || {
                         (0..per_thread)
-                            .map(|_| cursor.alloc(layout(8, 8)).unwrap().addr().get())
+                            .map(|_| cursor.allocate(layout(8, 8)).unwrap().addr().get())
                             .collect::<Vec<_>>()
                     })
                 })

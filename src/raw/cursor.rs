@@ -12,8 +12,9 @@ use core::ptr::{self, NonNull};
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
+use crate::raw::{BumpCursor, RawAllocator};
 
-/// Whether [`RawCursor::alloc`] may bound-check by adding the size to `pos`
+/// Whether [`RawCursor`]'s `allocate` may bound-check by adding the size to `pos`
 /// (64-bit targets, where every cursor's memory lies below [`LOW_QUARTER`])
 /// rather than by subtracting `pos` from `end`.
 const ADD_THEN_COMPARE: bool = cfg!(target_pointer_width = "64");
@@ -63,20 +64,6 @@ impl RawCursor {
         unsafe { RawCursor::with_dirty_prefix(start, len, 0) }
     }
 
-    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
-    /// hold old data (a recycled mapping), which `alloc_zeroed` zeroes as
-    /// it hands them out.
-    ///
-    /// # Safety
-    ///
-    /// * As for [`new`](Self::new), except that only the bytes from
-    ///   `start + dirty` on need to be zero.
-    /// * `dirty <= len`.
-    pub(crate) unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
-        // SAFETY: the caller's contract.
-        unsafe { RawCursor::with_shadow(start, len, dirty, asan::Shadow::new(start)) }
-    }
-
     /// A cursor over a `SyncArena` lease: `len` bytes at `start` whose
     /// first `dirty` bytes may hold old data (memory used before a reset),
     /// which `alloc_zeroed` zeroes as it hands them out. The arena's
@@ -107,7 +94,7 @@ impl RawCursor {
         // SAFETY: the caller guarantees `start + len` stays in the
         // allocation, and `dirty <= len`.
         let (end, high_water) = unsafe { (start.add(len), start.add(dirty)) };
-        // What lets `alloc` compare `pos + size` with `end` without an
+        // What lets `allocate` compare `pos + size` with `end` without an
         // overflow check. Never fails on 64-bit Linux, whose user addresses
         // lie below 2^57.
         assert!(
@@ -126,39 +113,8 @@ impl RawCursor {
         cursor
     }
 
-    /// Bumps out a block for `layout`; `None` when it does not fit.
-    ///
-    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
-    /// zero-sized request never fails and consumes nothing.
-    #[inline(always)]
-    pub(crate) fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        if layout.align() > MIN_ALIGN {
-            return self.alloc_overaligned(layout);
-        }
-        // Cannot overflow: a `Layout` size is at most `isize::MAX - 7` here.
-        let size = (layout.size() + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1);
-        let pos = self.pos.get();
-        let fits = if ADD_THEN_COMPARE {
-            // Cannot wrap: `pos <= end <= LOW_QUARTER` (asserted in `new`)
-            // and `size <= isize::MAX + 7`. One instruction shorter than
-            // the subtraction below: `end` is compared straight from memory.
-            pos.addr().get() + size <= self.end.addr().get()
-        } else {
-            // Cannot underflow: `pos <= end` is an invariant.
-            size <= self.end.addr().get() - pos.addr().get()
-        };
-        if !fits {
-            return None;
-        }
-        // SAFETY: `pos + size <= end`, so the new position stays inside the
-        // memory, and it stays 8-aligned because `size` is a multiple of 8.
-        self.pos.set(unsafe { pos.add(size) });
-        self.shadow.handed_out(pos, layout.size(), self.end);
-        Some(pos)
-    }
-
-    /// [`alloc`](Self::alloc) for alignments above [`MIN_ALIGN`]: pads `pos`
-    /// up to the alignment first.
+    /// [`allocate`](RawAllocator::allocate) for alignments above
+    /// [`MIN_ALIGN`]: pads `pos` up to the alignment first.
     #[inline(never)]
     fn alloc_overaligned(&self, layout: Layout) -> Option<NonNull<u8>> {
         if layout.size() == 0 {
@@ -186,8 +142,8 @@ impl RawCursor {
         Some(block)
     }
 
-    /// The error for a request [`alloc`](Self::alloc) refused, with the
-    /// numbers as they are now.
+    /// The error for a request [`allocate`](RawAllocator::allocate)
+    /// refused, with the numbers as they are now.
     #[cold]
     #[inline(never)]
     pub(crate) fn exhausted(&self, layout: Layout) -> Error {
@@ -198,31 +154,6 @@ impl RawCursor {
                 layout.align(),
             ),
             remaining: self.remaining(),
-        }
-    }
-
-    /// [`alloc`](Self::alloc), with the block's bytes reading as zero.
-    /// Bytes above the high-water mark are zero already and not written.
-    #[inline]
-    pub(crate) fn alloc_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let block = self.alloc(layout)?;
-        // SAFETY: `block..block + size` was just handed out, so it is ours.
-        unsafe { self.zero_dirty(block, layout.size()) };
-        Some(block)
-    }
-
-    /// Zeroes the part of `block..block + len` below the high-water mark.
-    ///
-    /// # Safety
-    ///
-    /// * `block..block + len` is a block (or part of one) this cursor handed
-    ///   out, and nothing else references it.
-    unsafe fn zero_dirty(&self, block: NonNull<u8>, len: usize) {
-        let dirty_end = self.high_water.get().addr().get();
-        let dirty = dirty_end.saturating_sub(block.addr().get()).min(len);
-        if dirty > 0 {
-            // SAFETY: `dirty <= len` bytes of the caller's block.
-            unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
         }
     }
 
@@ -238,114 +169,11 @@ impl RawCursor {
         self.start.with_addr(block.addr())
     }
 
-    /// Is `block` (of `size` bytes) the newest block, and above the floor?
+    /// Is a block ending at `end` (rounded) the newest, and at or above the
+    /// floor from `start`?
     #[inline]
-    fn is_newest(&self, block: NonNull<u8>, size: usize) -> bool {
-        let rounded = math::round_to_min_align(size).unwrap_or(usize::MAX);
-        block >= self.floor.get()
-            && block.addr().get().checked_add(rounded) == Some(self.pos.get().addr().get())
-    }
-
-    /// Frees `block` if it is the newest one; otherwise does nothing (its
-    /// space comes back at the next reset).
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `size` bytes and is not
-    ///   used again.
-    #[inline]
-    pub(crate) unsafe fn dealloc(&self, block: NonNull<u8>, size: usize) {
-        self.shadow.given_back(block, size);
-        if self.is_newest(block, size) {
-            // SAFETY: the block is the newest, above the floor, and dead.
-            unsafe { self.rewind(self.own(block)) };
-        }
-    }
-
-    /// Resizes `block` from `old` to `new` (`new.size() >= old.size()`):
-    /// in place when it is the newest block and its address suits `new`,
-    /// by allocating and copying `old.size()` bytes otherwise. `zeroed`
-    /// makes the added bytes read as zero.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() >= old.size()`.
-    pub(crate) unsafe fn grow(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        let fits_alignment = block.addr().get() & (new.align() - 1) == 0;
-        if fits_alignment && self.is_newest(block, old.size()) {
-            let block = self.own(block);
-            let room = self.end.addr().get() - block.addr().get();
-            let rounded = math::round_to_min_align(new.size())?;
-            if rounded <= room {
-                // SAFETY: `block + rounded <= end`.
-                self.pos.set(unsafe { block.add(rounded) });
-                self.shadow.handed_out(block, new.size(), self.end);
-                if zeroed {
-                    // SAFETY: the bytes past `old.size()` now belong to the
-                    // caller's block.
-                    unsafe {
-                        self.zero_dirty(block.add(old.size()), new.size() - old.size());
-                    }
-                }
-                self.debug_assert_invariants();
-                return Some(block);
-            }
-        }
-        let moved = if zeroed {
-            self.alloc_zeroed(new)?
-        } else {
-            self.alloc(new)?
-        };
-        // SAFETY: the old block is live for `old.size()` bytes, the new one
-        // is fresh and at least as large, and fresh blocks never overlap
-        // live ones.
-        unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old.size()) };
-        self.shadow.given_back(block, old.size());
-        Some(moved)
-    }
-
-    /// Resizes `block` from `old` down to `new`: in place (giving back the
-    /// tail when it is the newest block) unless `new` asks for a larger
-    /// alignment than the address has, then by allocating and copying.
-    ///
-    /// # Safety
-    ///
-    /// * `block` was handed out by this cursor for `old` and is still live.
-    /// * `new.size() <= old.size()`.
-    pub(crate) unsafe fn shrink(
-        &self,
-        block: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-    ) -> Option<NonNull<u8>> {
-        if block.addr().get() & (new.align() - 1) != 0 {
-            let moved = self.alloc(new)?;
-            // SAFETY: `new.size() <= old.size()` live bytes into a fresh block.
-            unsafe { ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), new.size()) };
-            self.shadow.given_back(block, old.size());
-            return Some(moved);
-        }
-        // SAFETY: `new.size() <= old.size()`: inside the caller's block.
-        self.shadow
-            .given_back(unsafe { block.add(new.size()) }, old.size() - new.size());
-        if self.is_newest(block, old.size()) {
-            // Cannot overflow: `new.size() <= old.size()`, whose rounding fit.
-            let rounded = math::round_to_min_align(new.size())?;
-            // SAFETY: `block + rounded <= block + old rounded == pos`, and the
-            // tail past `new.size()` is given up by the caller.
-            unsafe { self.rewind(self.own(block).add(rounded)) };
-        }
-        // What the cursor hands out carries its own provenance, as in `grow`
-        // (a zero-sized block outside the memory needs none, and is given
-        // `start`'s harmlessly).
-        Some(self.own(block))
+    fn is_newest(&self, start: NonNull<u8>, end: Option<usize>) -> bool {
+        start >= self.floor.get() && end == Some(self.pos.get().addr().get())
     }
 
     /// Moves `pos` back to `to`, remembering how far memory was written.
@@ -363,21 +191,6 @@ impl RawCursor {
         self.shadow
             .given_back(to, pos.addr().get() - to.addr().get());
         self.pos.set(to);
-        self.debug_assert_invariants();
-    }
-
-    /// Moves `pos` back to `start` and records that nothing has been written
-    /// anywhere: the caller has just zeroed (released) the memory.
-    ///
-    /// # Safety
-    ///
-    /// * No block handed out is live, and every byte of the memory reads as
-    ///   zero.
-    pub(crate) unsafe fn reset_pristine(&self) {
-        self.shadow.given_back(self.start, self.used());
-        self.floor.set(self.start);
-        self.pos.set(self.start);
-        self.high_water.set(self.start);
         self.debug_assert_invariants();
     }
 
@@ -427,13 +240,6 @@ impl RawCursor {
         self.end.addr().get() - self.start.addr().get()
     }
 
-    /// Bytes from the start that may have been written: what a release
-    /// must hand back.
-    #[inline]
-    pub(crate) fn touched(&self) -> usize {
-        self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
-    }
-
     /// Checks the invariants listed on the type (debug builds only).
     #[inline]
     pub(crate) fn debug_assert_invariants(&self) {
@@ -458,39 +264,169 @@ impl RawCursor {
     }
 }
 
+// SAFETY: `RawCursor` hands out disjoint blocks inside its memory (it only
+// moves `pos` forward on allocation and back over dead blocks), and resizes
+// keep contents as the trait requires.
+unsafe impl RawAllocator for RawCursor {
+    /// Bumps out a block for `layout`; `None` when it does not fit.
+    ///
+    /// The block is aligned to `max(MIN_ALIGN, layout.align())`; a
+    /// zero-sized request never fails and consumes nothing.
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MIN_ALIGN {
+            return self.alloc_overaligned(layout);
+        }
+        let size = math::round_layout_size(layout.size());
+        let pos = self.pos.get();
+        let fits = if ADD_THEN_COMPARE {
+            // Cannot wrap: `pos <= end <= LOW_QUARTER` (asserted in `new`)
+            // and `size <= isize::MAX + 7`. One instruction shorter than
+            // the subtraction below: `end` is compared straight from memory.
+            pos.addr().get() + size <= self.end.addr().get()
+        } else {
+            // Cannot underflow: `pos <= end` is an invariant.
+            size <= self.end.addr().get() - pos.addr().get()
+        };
+        if !fits {
+            return None;
+        }
+        // SAFETY: `pos + size <= end`, so the new position stays inside the
+        // memory, and it stays 8-aligned because `size` is a multiple of 8.
+        self.pos.set(unsafe { pos.add(size) });
+        self.shadow.handed_out(pos, layout.size(), self.end);
+        Some(pos)
+    }
+
+    /// Bytes above the high-water mark are zero already and not written.
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let block = self.allocate(layout)?;
+        // SAFETY: the block was just handed out, so it is ours.
+        unsafe { super::zero_below(block, layout.size(), self.high_water.get().addr().get()) };
+        Some(block)
+    }
+
+    /// Frees the block if it is the newest one; otherwise does nothing (its
+    /// space comes back at the next reset).
+    #[inline]
+    unsafe fn deallocate(&self, block: NonNull<u8>, layout: Layout) {
+        self.shadow.given_back(block, layout.size());
+        let end = math::block_end(block.addr().get(), layout.size());
+        if self.is_newest(block, end) {
+            // SAFETY: the block is the newest, above the floor, and dead.
+            unsafe { self.rewind(self.own(block)) };
+        }
+    }
+
+    /// In place when the block is the newest and its address suits `new`,
+    /// by allocating and copying otherwise.
+    #[inline]
+    unsafe fn grow(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let (addr, end) = (block.addr().get(), self.end.addr().get());
+        if let Some(ends) = math::resize_in_place(addr, old.size(), new.size(), new.align(), end) {
+            if self.is_newest(block, Some(ends.old_end)) {
+                let block = self.own(block);
+                // SAFETY: `block <= new_end <= end`: inside the memory.
+                self.pos.set(unsafe { block.add(ends.new_end - addr) });
+                self.shadow.handed_out(block, new.size(), self.end);
+                if zeroed {
+                    let high_water = self.high_water.get().addr().get();
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe {
+                        let added = block.add(old.size());
+                        super::zero_below(added, new.size() - old.size(), high_water);
+                    }
+                }
+                self.debug_assert_invariants();
+                return Some(block);
+            }
+        }
+        // SAFETY: the caller's contract.
+        let moved = unsafe { super::copy_to_new(self, block, old.size(), new, zeroed)? };
+        self.shadow.given_back(block, old.size());
+        Some(moved)
+    }
+
+    /// In place (giving back the tail when the block is the newest) unless
+    /// `new` asks for a larger alignment than the address has; then by
+    /// allocating and copying.
+    #[inline]
+    unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        let (addr, end) = (block.addr().get(), self.end.addr().get());
+        let Some(ends) = math::resize_in_place(addr, old.size(), new.size(), new.align(), end)
+        else {
+            // SAFETY: the caller's contract.
+            let moved = unsafe { super::copy_to_new(self, block, old.size(), new, false)? };
+            self.shadow.given_back(block, old.size());
+            return Some(moved);
+        };
+        // SAFETY: `new.size() <= old.size()`: inside the caller's block.
+        let tail = unsafe { block.add(new.size()) };
+        self.shadow.given_back(tail, old.size() - new.size());
+        if self.is_newest(block, Some(ends.old_end)) {
+            // SAFETY: `block <= new_end <= old_end == pos`, 8-aligned, and
+            // the tail past `new.size()` is given up by the caller.
+            unsafe { self.rewind(self.own(block).add(ends.new_end - addr)) };
+        }
+        // What the cursor hands out carries its own provenance, as in `grow`
+        // (a zero-sized block outside the memory needs none, and is given
+        // `start`'s harmlessly).
+        Some(self.own(block))
+    }
+}
+
+impl BumpCursor for RawCursor {
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self {
+        // SAFETY: the caller's contract.
+        unsafe { RawCursor::with_shadow(start, len, dirty, asan::Shadow::new(start)) }
+    }
+
+    /// Also closes every scope: the floor goes back to the start.
+    unsafe fn reset(&mut self) {
+        // SAFETY: the start is a valid floor and position, and the caller
+        // promises no block is live.
+        unsafe {
+            self.set_floor(self.start);
+            self.rewind(self.start);
+        }
+    }
+
+    fn touched(&mut self) -> usize {
+        self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
+    }
+
+    unsafe fn reset_pristine(&mut self) {
+        self.shadow.given_back(self.start, self.used());
+        self.floor.set(self.start);
+        self.pos.set(self.start);
+        self.high_water.set(self.start);
+        self.debug_assert_invariants();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A cursor over a zeroed, 8-aligned heap buffer, freed on drop. The
-    /// buffer is held as a raw pointer: moving a `Box` would retag it and
-    /// invalidate the cursor's pointers under Stacked Borrows.
-    struct Fixture {
-        memory: NonNull<[u64]>,
-        cursor: RawCursor,
-    }
-
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            // SAFETY: `memory` came from `Box::into_raw` and is freed once.
-            drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
-        }
-    }
+    type Fixture = crate::raw::Fixture<RawCursor>;
 
     fn fixture(words: usize) -> Fixture {
-        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
-        let start = memory.cast::<u8>();
-        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
-        // fixture, and only the cursor touches it.
-        let cursor = unsafe { RawCursor::new(start, words * 8) };
-        Fixture { memory, cursor }
+        crate::raw::Fixture::new(words)
     }
 
     #[test]
     fn small_sizes_round_to_eight() {
         let f = fixture(8);
-        let a = f.cursor.alloc(Layout::new::<u8>()).unwrap();
-        let b = f.cursor.alloc(Layout::new::<u16>()).unwrap();
+        let a = f.cursor.allocate(Layout::new::<u8>()).unwrap();
+        let b = f.cursor.allocate(Layout::new::<u16>()).unwrap();
         assert_eq!(b.addr().get() - a.addr().get(), 8);
         assert_eq!(f.cursor.used(), 16);
     }
@@ -499,7 +435,7 @@ mod tests {
     fn refuses_past_the_end_and_reports_numbers() {
         let f = fixture(4);
         let layout = Layout::from_size_align(40, 8).unwrap();
-        assert!(f.cursor.alloc(layout).is_none());
+        assert!(f.cursor.allocate(layout).is_none());
         assert_eq!(
             f.cursor.exhausted(layout),
             Error::Exhausted {
@@ -509,10 +445,10 @@ mod tests {
         );
         assert!(f
             .cursor
-            .alloc(Layout::from_size_align(32, 8).unwrap())
+            .allocate(Layout::from_size_align(32, 8).unwrap())
             .is_some());
         assert!(
-            f.cursor.alloc(Layout::new::<()>()).is_some(),
+            f.cursor.allocate(Layout::new::<()>()).is_some(),
             "zero-sized never fails"
         );
     }
@@ -520,10 +456,10 @@ mod tests {
     #[test]
     fn overaligned_zero_sized_uses_no_space() {
         let f = fixture(4);
-        f.cursor.alloc(Layout::new::<u8>()).unwrap();
+        f.cursor.allocate(Layout::new::<u8>()).unwrap();
         let zst = f
             .cursor
-            .alloc(Layout::from_size_align(0, 64).unwrap())
+            .allocate(Layout::from_size_align(0, 64).unwrap())
             .unwrap();
         assert_eq!(zst.addr().get() % 64, 0);
         assert_eq!(f.cursor.used(), 8);
@@ -533,7 +469,7 @@ mod tests {
     fn newest_block_grows_and_shrinks_in_place() {
         let f = fixture(16);
         let old = Layout::from_size_align(8, 8).unwrap();
-        let block = f.cursor.alloc(old).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
         let new = Layout::from_size_align(40, 8).unwrap();
         // SAFETY: `block` is live for `old`.
         let grown = unsafe { f.cursor.grow(block, old, new, false) }.unwrap();
@@ -544,7 +480,7 @@ mod tests {
         assert_eq!(shrunk, block);
         assert_eq!(f.cursor.used(), 8);
         // SAFETY: `shrunk` is live for `old` and dead afterwards.
-        unsafe { f.cursor.dealloc(shrunk, 8) };
+        unsafe { f.cursor.deallocate(shrunk, old) };
         assert_eq!(f.cursor.used(), 0);
     }
 
@@ -557,17 +493,17 @@ mod tests {
             // to these 8 bytes, as a `Box<u64>` does.
             NonNull::from(unsafe { &mut *block.cast::<u64>().as_ptr() }).cast::<u8>()
         };
-        let block = f.cursor.alloc(small).unwrap();
+        let block = f.cursor.allocate(small).unwrap();
         // SAFETY: the block is dead from here on.
-        unsafe { f.cursor.dealloc(narrowed(block), 8) };
+        unsafe { f.cursor.deallocate(narrowed(block), small) };
         let big = Layout::from_size_align(64, 8).unwrap();
-        let next = f.cursor.alloc(big).unwrap();
+        let next = f.cursor.allocate(big).unwrap();
         // SAFETY: a live 64-byte block (Miri checks the pointer covers it).
         unsafe { ptr::write_bytes(next.as_ptr(), 1, 64) };
         // SAFETY: `next` is dead from here on.
-        unsafe { f.cursor.dealloc(next, 64) };
+        unsafe { f.cursor.deallocate(next, big) };
 
-        let block = f.cursor.alloc(small).unwrap();
+        let block = f.cursor.allocate(small).unwrap();
         // SAFETY: the narrowed pointer is live for `small`.
         let grown = unsafe { f.cursor.grow(narrowed(block), small, big, true) }.unwrap();
         assert_eq!(grown, block, "grown in place");
@@ -576,7 +512,7 @@ mod tests {
         // SAFETY: the grown block is live for `big`; shrinking gives back its tail.
         let shrunk = unsafe { f.cursor.shrink(narrowed(grown), big, small) }.unwrap();
         assert_eq!(f.cursor.used(), 8);
-        let after = f.cursor.alloc(big).unwrap();
+        let after = f.cursor.allocate(big).unwrap();
         // SAFETY: a live 64-byte block next to the shrunk one.
         unsafe { ptr::write_bytes(after.as_ptr(), 3, 64) };
         // SAFETY: `shrunk` is live for 8 bytes.
@@ -588,10 +524,10 @@ mod tests {
     fn older_block_grows_by_copying() {
         let f = fixture(16);
         let old = Layout::from_size_align(8, 8).unwrap();
-        let first = f.cursor.alloc(old).unwrap();
+        let first = f.cursor.allocate(old).unwrap();
         // SAFETY: `first` is a live 8-byte block.
         unsafe { first.cast::<u64>().write(0xDEAD_BEEF) };
-        let _second = f.cursor.alloc(old).unwrap();
+        let _second = f.cursor.allocate(old).unwrap();
         let new = Layout::from_size_align(16, 8).unwrap();
         // SAFETY: `first` is live for `old`.
         let moved = unsafe { f.cursor.grow(first, old, new, true) }.unwrap();
@@ -607,14 +543,14 @@ mod tests {
     fn zeroed_blocks_are_zero_after_reuse() {
         let f = fixture(8);
         let layout = Layout::from_size_align(24, 8).unwrap();
-        let block = f.cursor.alloc(layout).unwrap();
+        let block = f.cursor.allocate(layout).unwrap();
         // SAFETY: a live 24-byte block.
         unsafe { ptr::write_bytes(block.as_ptr(), 0xFF, 24) };
         // SAFETY: the block is dead from here on.
         unsafe { f.cursor.rewind(f.cursor.start()) };
         let again = f
             .cursor
-            .alloc_zeroed(Layout::from_size_align(32, 8).unwrap())
+            .allocate_zeroed(Layout::from_size_align(32, 8).unwrap())
             .unwrap();
         // SAFETY: a live 32-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
@@ -625,11 +561,11 @@ mod tests {
     fn floor_protects_blocks_below_it() {
         let f = fixture(8);
         let layout = Layout::new::<u64>();
-        let outer = f.cursor.alloc(layout).unwrap();
+        let outer = f.cursor.allocate(layout).unwrap();
         // SAFETY: `pos` is a valid floor.
         unsafe { f.cursor.set_floor(f.cursor.pos()) };
         // SAFETY: the contract is kept for the block; the floor refuses it.
-        unsafe { f.cursor.dealloc(outer, 8) };
+        unsafe { f.cursor.deallocate(outer, layout) };
         assert_eq!(f.cursor.used(), 8, "a block below the floor is not popped");
     }
 }

@@ -7,15 +7,17 @@
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
+
+use crate::math;
 
 pub(crate) mod atomic_cursor;
 pub(crate) mod cursor;
-pub(crate) mod free_list;
+pub(crate) mod pool;
 
-pub(crate) use atomic_cursor::AtomicCursor;
+pub(crate) use atomic_cursor::RawAtomicCursor;
 pub(crate) use cursor::RawCursor;
-pub(crate) use free_list::RawPool;
+pub(crate) use pool::RawPool;
 
 /// The operations behind `Allocator`, written once per allocator type and
 /// turned into an impl of each supported `Allocator` trait by
@@ -73,81 +75,117 @@ pub(crate) unsafe trait RawAllocator {
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>>;
 }
 
-// SAFETY: `RawCursor` hands out disjoint blocks inside its memory (it only
-// moves `pos` forward on allocation and back over dead blocks), and resizes
-// keep contents as the trait requires.
-unsafe impl RawAllocator for RawCursor {
-    #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc(layout)
-    }
+/// What an arena needs of its cursor besides allocation: to be made over a
+/// mapping, to be reset, and to say how much of the mapping was written.
+pub(crate) trait BumpCursor: RawAllocator {
+    /// A cursor over `len` bytes at `start` whose first `dirty` bytes may
+    /// hold old data (a reused mapping; 0 for a new one), which
+    /// `allocate_zeroed` zeroes as it hands them out.
+    ///
+    /// # Safety
+    ///
+    /// * `start..start + len` is readable and writable memory, zero from
+    ///   `start + dirty` on, that stays valid and is accessed only through
+    ///   this cursor for as long as the cursor or any block it hands out is
+    ///   in use.
+    /// * `start` is aligned to [`MIN_ALIGN`](crate::math::MIN_ALIGN); `len`
+    ///   is a multiple of it; `dirty <= len`.
+    unsafe fn with_dirty_prefix(start: NonNull<u8>, len: usize, dirty: usize) -> Self;
 
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc_zeroed(layout)
-    }
+    /// Frees every block at once: the cursor goes back to the start, and
+    /// the high-water mark remembers how far memory was written.
+    ///
+    /// # Safety
+    ///
+    /// * No block handed out is live.
+    unsafe fn reset(&mut self);
 
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc(ptr, layout.size()) }
-    }
+    /// Bytes from the start that may have been written: what a release
+    /// must hand back, and what a reused mapping's next cursor must zero.
+    fn touched(&mut self) -> usize;
 
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawCursor::grow(self, ptr, old, new, zeroed) }
-    }
+    /// Frees every block and records that nothing has been written
+    /// anywhere: the caller has just zeroed (released) the memory.
+    ///
+    /// # Safety
+    ///
+    /// * No block handed out is live, and every byte of the memory reads as
+    ///   zero.
+    unsafe fn reset_pristine(&mut self);
+}
 
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { RawCursor::shrink(self, ptr, old, new) }
+/// Zeroes the part of `len` bytes at `block` that lies below `dirty_end`
+/// (a cursor's high-water mark): the rest reads as zero already.
+///
+/// # Safety
+///
+/// * `block..block + len` is a block (or part of one) the caller handed
+///   out, and nothing else references it.
+#[inline]
+unsafe fn zero_below(block: NonNull<u8>, len: usize, dirty_end: usize) {
+    let dirty = math::dirty_len(block.addr().get(), len, dirty_end);
+    if dirty > 0 {
+        // SAFETY: `dirty <= len` bytes of the caller's block.
+        unsafe { ptr::write_bytes(block.as_ptr(), 0, dirty) };
     }
 }
 
-// SAFETY: `AtomicCursor` hands out disjoint blocks inside its memory: each
-// block is claimed by one successful compare-and-swap of the offset, and the
-// offset only moves back over blocks the caller declared dead. Resizes keep
-// contents as the trait requires.
-unsafe impl RawAllocator for AtomicCursor {
-    #[inline(always)]
-    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc(layout)
+/// The copying half of a resize that cannot stay in place: a new block
+/// from `allocator` for `new` (zeroed past the copy if `zeroed`), holding
+/// the first `min(old_size, new.size())` bytes of `block`. The old block
+/// is left to the caller.
+///
+/// # Safety
+///
+/// * `block` is live for `old_size` bytes, and `allocator` never hands out
+///   a block overlapping a live one.
+#[inline]
+unsafe fn copy_to_new<A: RawAllocator>(
+    allocator: &A,
+    block: NonNull<u8>,
+    old_size: usize,
+    new: Layout,
+    zeroed: bool,
+) -> Option<NonNull<u8>> {
+    let moved = if zeroed {
+        allocator.allocate_zeroed(new)?
+    } else {
+        allocator.allocate(new)?
+    };
+    // SAFETY: the old block is live for `old_size` bytes, the new one is
+    // fresh and holds `new.size()`, and fresh blocks never overlap live
+    // ones.
+    unsafe {
+        ptr::copy_nonoverlapping(block.as_ptr(), moved.as_ptr(), old_size.min(new.size()));
     }
+    Some(moved)
+}
 
-    #[inline]
-    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.alloc_zeroed(layout)
+/// A cursor over a zeroed, 8-aligned heap buffer, freed on drop: the unit
+/// tests' memory. The buffer is held as a raw pointer: moving a `Box` would
+/// retag it and invalidate the cursor's pointers under Stacked Borrows.
+#[cfg(test)]
+pub(crate) struct Fixture<C> {
+    memory: NonNull<[u64]>,
+    pub(crate) cursor: C,
+}
+
+#[cfg(test)]
+impl<C: BumpCursor> Fixture<C> {
+    /// A cursor over `words` zeroed words.
+    pub(crate) fn new(words: usize) -> Fixture<C> {
+        let memory = NonNull::from(Box::leak(vec![0u64; words].into_boxed_slice()));
+        // SAFETY: the buffer is zeroed, 8-aligned, lives as long as the
+        // fixture, and only the cursor touches it.
+        let cursor = unsafe { C::with_dirty_prefix(memory.cast::<u8>(), words * 8, 0) };
+        Fixture { memory, cursor }
     }
+}
 
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc(ptr, layout.size()) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-        zeroed: bool,
-    ) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { AtomicCursor::grow(self, ptr, old, new, zeroed) }
-    }
-
-    #[inline]
-    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        // SAFETY: forwarded caller contract.
-        unsafe { AtomicCursor::shrink(self, ptr, old, new) }
+#[cfg(test)]
+impl<C> Drop for Fixture<C> {
+    fn drop(&mut self) {
+        // SAFETY: `memory` came from `Box::into_raw` and is freed once.
+        drop(unsafe { Box::from_raw(self.memory.as_ptr()) });
     }
 }

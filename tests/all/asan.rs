@@ -63,6 +63,46 @@ fn a_read_past_the_end_of_a_block_is_reported() {
 }
 
 #[test]
+fn a_read_into_a_block_given_back_is_reported() {
+    // A box handed to `dealloc`, the slack `alloc_iter` gave back past its
+    // last item, and the block of an initialiser that failed.
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let boxed = anon_arena::ArenaBox::new_in(7u64, &arena);
+        let stale: *const u64 = &*boxed;
+        arena.dealloc(boxed);
+        // SAFETY: none — this is the bug ASan must catch.
+        let value = unsafe { stale.read_volatile() };
+        eprintln!("read {value} after dealloc unnoticed");
+    });
+    assert_ne!(end, ChildEnd::Exited(0), "{report}");
+    assert!(report.contains("use-after-poison"), "{report}");
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let items = arena.alloc_iter((0..3u64).filter(|_| true));
+        // SAFETY: none — the block grew to 8 items and ends at 3 now.
+        let value = unsafe { items.as_ptr().add(4).read_volatile() };
+        eprintln!("read {value} past the items unnoticed");
+    });
+    assert_ne!(end, ChildEnd::Exited(0), "{report}");
+    assert!(report.contains("use-after-poison"), "{report}");
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let mut stale: *const [u8; 64] = core::ptr::null();
+        let failed = arena.alloc_try_with(|| {
+            stale = arena.alloc([1u8; 64]);
+            Err::<u8, ()>(())
+        });
+        assert!(failed.is_err());
+        // SAFETY: the closure's block is live: it keeps the failed block
+        // (below it) from being given back, and nothing reused either.
+        let ok = unsafe { stale.read_volatile() };
+        assert_eq!(ok, [1u8; 64]);
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
+}
+
+#[test]
 fn live_blocks_and_reused_space_are_not_reported() {
     let (end, report) = child_report(|| {
         let mut arena = Arena::with_capacity(1 << 20);
@@ -310,4 +350,40 @@ fn a_read_through_a_pointer_into_a_dropped_arena_is_reported() {
     });
     assert_ne!(end, ChildEnd::Exited(0), "{report}");
     assert!(report.contains("use-after-poison"), "{report}");
+}
+
+/// A dropped arena's written bytes stay poisoned while its mapping is
+/// parked: all of them, not only the first few MiB that stay resident.
+#[test]
+fn reads_into_what_a_dropped_arena_wrote_are_reported_at_any_offset() {
+    for offset in [4096, 12 << 20] {
+        assert_reported(child_report(|| {
+            let arena = Arena::with_capacity(64 << 20);
+            let written = arena.alloc_slice_fill_copy(16 << 20, 1u8).as_ptr();
+            // Parked for reuse, not unmapped: the read would succeed silently.
+            drop(arena);
+            // SAFETY: none — this is the bug ASan must catch.
+            let value = unsafe { written.add(offset).read_volatile() };
+            eprintln!("read {value} at offset {offset} after drop unnoticed");
+        }));
+    }
+}
+
+/// The next arena takes the whole poisoned prefix unpoisoned: nothing is
+/// reported when it uses the mapping, nor when the mapping, parked again
+/// and trimmed, is followed by a new one at the same address.
+#[test]
+fn a_parked_mapping_taken_again_then_trimmed_is_not_poisoned() {
+    let (end, report) = child_report(|| {
+        let first = Arena::with_capacity(64 << 20);
+        let old = first.alloc_slice_fill_copy(16 << 20, 1u8).as_ptr() as usize;
+        drop(first);
+        let second = Arena::with_capacity(64 << 20);
+        let block = second.alloc_slice_fill_copy(1 << 20, 2u8);
+        assert_eq!(block.as_ptr() as usize, old, "the parked mapping was taken");
+        drop(second);
+        anon_arena::trim();
+        eprintln!("reused: {}", new_region_reads_clean(64 << 20, old));
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
 }

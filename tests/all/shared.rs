@@ -1,14 +1,14 @@
-//! `SharedArena` across `fork()`: children write into the parent's blocks,
-//! allocate from the same cursor, race without overlap; and a private
-//! `Arena` stays copy-on-write, for contrast.
+//! `SharedArena` across `fork()`: children write into the parent's blocks
+//! (through atomics and cells), allocate from the same cursor, race without
+//! overlap; and a private `Arena` stays copy-on-write, for contrast.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use anon_arena::{Arena, Backing, Error, SharedArena, SharedSafe};
+use anon_arena::{Arena, Backing, Error, NoPadding, SharedArena, SharedCell, SharedSafe};
 
 use crate::common::{in_child, ChildEnd};
 
-/// What a worker reports back, laid out for sharing.
+/// What a worker reports back, laid out for a `SharedCell`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Report {
@@ -16,8 +16,11 @@ struct Report {
     ratio: f64,
     message: [u8; 16],
 }
+const _: () = assert!(size_of::<Report>() == 8 + 8 + 16, "no padding");
 // SAFETY: plain integers, a float and bytes; no pointer, no `Drop`.
 unsafe impl SharedSafe for Report {}
+// SAFETY: the assertion above: the fields fill the struct.
+unsafe impl NoPadding for Report {}
 
 #[test]
 #[cfg_attr(
@@ -26,24 +29,29 @@ unsafe impl SharedSafe for Report {}
 )]
 fn a_child_writes_into_what_the_parent_allocated() {
     let arena = SharedArena::with_capacity(1 << 16).unwrap();
-    let report = arena.alloc(Report {
+    let report = arena.alloc(SharedCell::new(Report {
         count: 0,
         ratio: 0.0,
         message: [0; 16],
-    });
+    }));
+    let ticks = arena.alloc(AtomicU64::new(0));
     let end = in_child(|| {
-        report.count = 42;
-        report.ratio = 0.75;
-        report.message[..5].copy_from_slice(b"hello");
+        let mut message = [0; 16];
+        message[..5].copy_from_slice(b"hello");
+        report.store(Report {
+            count: 42,
+            ratio: 0.75,
+            message,
+        });
+        ticks.fetch_add(3, Ordering::Relaxed);
         0
     });
     assert_eq!(end, ChildEnd::Exited(0));
-    assert_eq!(
-        report.count, 42,
-        "the child's write is visible after waitpid"
-    );
-    assert_eq!(report.ratio, 0.75);
-    assert_eq!(&report.message[..5], b"hello");
+    let seen = report.load();
+    assert_eq!(seen.count, 42, "the child's write is visible");
+    assert_eq!(seen.ratio, 0.75);
+    assert_eq!(&seen.message[..5], b"hello");
+    assert_eq!(ticks.load(Ordering::Relaxed), 3);
 }
 
 #[test]
@@ -56,18 +64,19 @@ fn the_parent_finds_a_childs_allocation_and_gets_a_different_one() {
     let mailbox = arena.alloc(AtomicUsize::new(0));
     let before = arena.allocated_bytes();
     let end = in_child(|| {
-        let mine = arena.alloc(0xC0FFEE_u64);
-        mailbox.store(mine as *mut u64 as usize, Ordering::Release);
+        let mine = arena.alloc(AtomicU64::new(0xC0FFEE));
+        mailbox.store(mine as *const AtomicU64 as usize, Ordering::Release);
         0
     });
     assert_eq!(end, ChildEnd::Exited(0));
     let child_addr = mailbox.load(Ordering::Acquire);
     assert_ne!(child_addr, 0, "the child posted its address");
     assert_eq!(arena.allocated_bytes(), before + 8, "the cursor is shared");
-    let found = arena.ptr_from_addr(child_addr).unwrap().cast::<u64>();
-    // SAFETY: the child wrote a u64 there and has exited.
-    assert_eq!(unsafe { found.read() }, 0xC0FFEE);
-    let own = arena.alloc(1u64) as *mut u64 as usize;
+    // SAFETY: the child allocated an `AtomicU64` there and published its
+    // address with a release store this acquire load saw.
+    let found = unsafe { arena.ref_from_addr::<AtomicU64>(child_addr) }.unwrap();
+    assert_eq!(found.load(Ordering::Relaxed), 0xC0FFEE);
+    let own = arena.alloc(1u64) as *const u64 as usize;
     assert_ne!(own, child_addr);
     assert!(
         own >= child_addr + 8,
@@ -77,7 +86,7 @@ fn the_parent_finds_a_childs_allocation_and_gets_a_different_one() {
 
 /// Forks a child that runs `body` and `_exit`s with its result (101 if it
 /// panics); returns the child's pid without waiting.
-fn spawn_child(body: impl FnOnce() -> i32) -> libc::pid_t {
+pub fn spawn_child(body: impl FnOnce() -> i32) -> libc::pid_t {
     // SAFETY: the child only runs `body` and `_exit`s.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
@@ -90,7 +99,7 @@ fn spawn_child(body: impl FnOnce() -> i32) -> libc::pid_t {
 }
 
 /// Spins until `done` holds, for at most ten seconds; says whether it did.
-fn spin_until(done: impl Fn() -> bool) -> bool {
+pub fn spin_until(done: impl Fn() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !done() {
         if std::time::Instant::now() > deadline {
@@ -102,7 +111,7 @@ fn spin_until(done: impl Fn() -> bool) -> bool {
 }
 
 /// Waits for `pid` and returns its exit code (`-signal` if killed).
-fn wait_for(pid: libc::pid_t) -> i32 {
+pub fn wait_for(pid: libc::pid_t) -> i32 {
     let mut status = 0;
     // SAFETY: `pid` is our child; `status` is a valid out-pointer.
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
@@ -123,23 +132,18 @@ fn two_children_allocating_at_once_never_overlap() {
     let arena = SharedArena::with_capacity(4 << 20).unwrap();
     let go = arena.alloc(AtomicU32::new(0));
     let ready = arena.alloc(AtomicU32::new(0));
-    let addrs = [
-        arena.alloc_slice_fill_copy(EACH, 0usize),
-        arena.alloc_slice_fill_copy(EACH, 0usize),
-    ];
-    let [first, second] = addrs;
-    let (first_ptr, second_ptr) = (first.as_mut_ptr(), second.as_mut_ptr());
-    let pids = [(1u64, first_ptr), (2u64, second_ptr)].map(|(id, out)| {
-        let (arena, go, ready) = (&arena, &*go, &*ready);
+    let first = arena.alloc_slice_zeroed::<AtomicUsize>(EACH);
+    let second = arena.alloc_slice_zeroed::<AtomicUsize>(EACH);
+    let pids = [(1u64, first), (2u64, second)].map(|(id, out)| {
+        let arena = &arena;
         spawn_child(move || {
             ready.fetch_add(1, Ordering::AcqRel);
             if !spin_until(|| go.load(Ordering::Acquire) != 0) {
                 return 3; // the parent's signal never came through
             }
-            for i in 0..EACH {
-                let value = arena.alloc(id << 32 | i as u64);
-                // SAFETY: `out` is this child's own slice of EACH slots.
-                unsafe { out.add(i).write(value as *mut u64 as usize) };
+            for (i, slot) in out.iter().enumerate() {
+                let value = arena.alloc(AtomicU64::new(id << 32 | i as u64));
+                slot.store(value as *const AtomicU64 as usize, Ordering::Release);
             }
             0
         })
@@ -158,12 +162,17 @@ fn two_children_allocating_at_once_never_overlap() {
         assert_eq!(wait_for(pid), 0, "a child failed");
     }
     let mut all: Vec<usize> = Vec::with_capacity(2 * EACH);
-    for (id, slots) in [(1u64, &*first), (2u64, &*second)] {
-        for (i, &addr) in slots.iter().enumerate() {
-            let ptr = arena.ptr_from_addr(addr).expect("inside the arena");
-            // SAFETY: a child wrote a u64 there and has exited.
-            let value = unsafe { ptr.cast::<u64>().read() };
-            assert_eq!(value, id << 32 | i as u64, "block {addr:#x} was shared");
+    for (id, slots) in [(1u64, first), (2u64, second)] {
+        for (i, slot) in slots.iter().enumerate() {
+            let addr = slot.load(Ordering::Acquire);
+            // SAFETY: a child allocated an `AtomicU64` there and published
+            // the address with a release store this acquire load saw.
+            let value = unsafe { arena.ref_from_addr::<AtomicU64>(addr) }.expect("inside");
+            assert_eq!(
+                value.load(Ordering::Relaxed),
+                id << 32 | i as u64,
+                "block {addr:#x} was shared"
+            );
             all.push(addr);
         }
     }
@@ -180,17 +189,18 @@ fn two_children_allocating_at_once_never_overlap() {
 fn shared_pages_are_seen_at_once_but_a_private_arena_stays_copy_on_write() {
     let shared = SharedArena::with_capacity(4096).unwrap();
     let private = Arena::with_capacity(4096);
-    let in_shared = shared.alloc(1u64);
+    let in_shared = shared.alloc(AtomicU64::new(1));
     let in_private = private.alloc(1u64);
     let end = in_child(|| {
-        *in_shared = 2;
+        in_shared.store(2, Ordering::Relaxed);
         *in_private = 2;
         // Both changed in the child's own view.
-        i32::from(!(*in_shared == 2 && *in_private == 2))
+        i32::from(!(in_shared.load(Ordering::Relaxed) == 2 && *in_private == 2))
     });
     assert_eq!(end, ChildEnd::Exited(0));
     assert_eq!(
-        *in_shared, 2,
+        in_shared.load(Ordering::Relaxed),
+        2,
         "MAP_SHARED: the child's write reaches the parent"
     );
     assert_eq!(*in_private, 1, "MAP_PRIVATE: the child wrote its own copy");
@@ -224,8 +234,12 @@ fn slices_stats_and_exhaustion() {
     assert_eq!(arena.capacity(), 4096 - 64);
     let copied = arena.alloc_slice_copy(&[1u32, 2, 3]);
     let filled = arena.try_alloc_slice_fill_copy(5, 9u8).unwrap();
-    assert_eq!((&*copied, &*filled), (&[1, 2, 3][..], &[9; 5][..]));
+    assert_eq!((copied, filled), (&[1, 2, 3][..], &[9; 5][..]));
     assert_eq!(arena.allocated_bytes(), 16 + 8);
+    let zeroed = arena.alloc_slice_zeroed::<SharedCell<u16>>(3);
+    assert!(zeroed.iter().all(|cell| cell.load() == 0));
+    let ring = arena.try_alloc_ring(100).unwrap();
+    assert_eq!(ring.capacity(), 104);
     assert_eq!(
         arena.allocated_bytes() + arena.remaining(),
         arena.capacity()
@@ -237,14 +251,30 @@ fn slices_stats_and_exhaustion() {
             ..
         })
     ));
+    assert!(matches!(
+        arena.try_alloc_zeroed::<[u64; 1000]>(),
+        Err(Error::Exhausted { .. })
+    ));
+    assert!(matches!(
+        arena.try_alloc_ring(4096),
+        Err(Error::Exhausted { .. })
+    ));
     assert_eq!(
         arena
             .try_alloc_slice_fill_copy(usize::MAX, 0u64)
             .unwrap_err(),
         Error::LayoutOverflow
     );
+    assert_eq!(
+        arena.try_alloc_slice_zeroed::<u64>(usize::MAX).unwrap_err(),
+        Error::LayoutOverflow
+    );
+    assert_eq!(
+        arena.try_alloc_ring(usize::MAX).unwrap_err(),
+        Error::LayoutOverflow
+    );
     assert!(arena.ptr_from_addr(0).is_none());
-    let addr = &*copied as *const [u32] as *const u32 as usize;
+    let addr = copied.as_ptr() as usize;
     assert!(arena.ptr_from_addr(addr).is_some());
     assert!(arena.ptr_from_addr(addr + arena.capacity()).is_none());
 }
@@ -262,7 +292,7 @@ fn threads_share_it_like_a_sync_arena() {
                         .map(|i| {
                             let v = arena.alloc(t << 32 | i);
                             assert_eq!(*v, t << 32 | i);
-                            v as *mut u64 as usize
+                            v as *const u64 as usize
                         })
                         .collect::<Vec<_>>()
                 })

@@ -16,7 +16,7 @@
 
 use core::alloc::Layout;
 
-use anon_arena::math::bump_up;
+use crate::math::bump_ref;
 
 /// A bump cursor as the design says it must move: offsets from its first
 /// byte, every position a multiple of 8.
@@ -75,9 +75,9 @@ impl CursorModel {
         }
         // Alignment is of addresses, not offsets: bump from the real ones.
         let (pos, end) = (self.base + self.pos, self.base + self.capacity);
-        bump_up(pos, end, layout.size(), layout.align()).map(|bump| Placed {
-            addr: Some(bump.start),
-            pos: bump.new_pos - self.base,
+        bump_ref(pos, end, layout.size(), layout.align()).map(|(start, new_pos)| Placed {
+            addr: Some(start),
+            pos: new_pos - self.base,
         })
     }
 

@@ -21,7 +21,8 @@
 //!   arena and from `LocalArena` handles, single-threaded.
 //! * [`CursorModel`]: where a bump cursor must put every block, for the
 //!   drivers of `Arena`, `StackArena` and `SyncArena`.
-//! * [`math`]: `anon_arena::math` against a `u128` reference.
+//! * [`math`]: the model's own `u128` address arithmetic, and the crate's
+//!   private `src/math.rs` (compiled in by path) checked against it.
 //!
 //! `unsafe` is used to read and write the blocks under test through the
 //! pointers the allocators return; [`Checker::admit`] states the contract.

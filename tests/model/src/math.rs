@@ -1,14 +1,24 @@
-//! `anon_arena::math` against a `u128` reference: the same formulas
-//! computed where nothing can overflow, then narrowed back with the check
-//! the crate's versions must do themselves.
+//! The model's own address arithmetic, written from the design in `u128`
+//! where nothing can overflow ([`bump_ref`], [`bytes_needed_ref`]), and the
+//! crate's private `src/math.rs`, compiled in here by path, checked against
+//! it: the same formulas narrowed back with the check the crate's versions
+//! must do themselves.
 
-use anon_arena::math::{self, Bump, MIN_ALIGN};
 use arbitrary::{Arbitrary, Unstructured};
+
+use subject::{Bump, Resize, MIN_ALIGN};
 
 use crate::input::Edgy;
 use crate::{Failure, Violation};
 
-/// One set of inputs for every function in `anon_arena::math`.
+/// The crate's `src/math.rs`, private to it, compiled into the model as is.
+#[path = "../../../src/math.rs"]
+#[allow(dead_code, clippy::all)]
+mod subject;
+
+use subject as math;
+
+/// One set of inputs for every function in the crate's `math`.
 #[derive(Clone, Copy, Debug, Arbitrary)]
 pub struct MathCase {
     /// `value` of `align_up`/`align_down`, `pos` of `bump_up`/`bytes_needed`.
@@ -19,6 +29,8 @@ pub struct MathCase {
     pub size: Edgy,
     /// The alignment is `1 << (align_log2 % usize::BITS)`.
     pub align_log2: u8,
+    /// The new size of `resize_in_place` (its old size is `size`).
+    pub other: Edgy,
 }
 
 /// Decodes cases from `bytes` until they run out and checks each.
@@ -50,9 +62,31 @@ fn align_up_ref(value: u128, align: u128) -> u128 {
     value.div_ceil(align) * align
 }
 
-/// Checks every function of `anon_arena::math` on `case`.
+/// Where a block of `size` bytes aligned to `align` starts when bumped up
+/// from `pos`, and where the cursor stands after it, if that is not past
+/// `end`: the design's rule (a block is aligned to `max(8, align)` and
+/// takes its size rounded up to 8), in `u128`.
+pub fn bump_ref(pos: usize, end: usize, size: usize, align: usize) -> Option<(usize, usize)> {
+    let align = align.max(MIN_ALIGN) as u128;
+    let start = align_up_ref(pos as u128, align);
+    let new_pos = start + align_up_ref(size as u128, MIN_ALIGN as u128);
+    (new_pos <= end as u128).then_some((start as usize, new_pos as usize))
+}
+
+/// The bytes a request takes from `pos`, alignment padding included: what
+/// an exhaustion error reports as `requested`, saturated at `usize::MAX`.
+pub fn bytes_needed_ref(pos: usize, size: usize, align: usize) -> usize {
+    let align = align.max(MIN_ALIGN) as u128;
+    let start = align_up_ref(pos as u128, align);
+    // A start past the address space pads without bound.
+    let padding = narrow(start).map_or(u128::MAX, |start| (start - pos) as u128);
+    let rounded = align_up_ref(size as u128, MIN_ALIGN as u128);
+    narrow(padding.saturating_add(rounded)).unwrap_or(usize::MAX)
+}
+
+/// Checks every function of the crate's `math` on `case`.
 pub fn check(case: &MathCase) -> Result<(), Violation> {
-    let (pos, end, size) = (case.pos.0, case.end.0, case.size.0);
+    let (pos, end, size, other) = (case.pos.0, case.end.0, case.size.0, case.other.0);
     let align = 1usize << (u32::from(case.align_log2) % usize::BITS);
     let (pos128, end128, size128, align128) =
         (pos as u128, end as u128, size as u128, align as u128);
@@ -81,13 +115,7 @@ pub fn check(case: &MathCase) -> Result<(), Violation> {
         return mismatch("round_to_min_align", &expected, &found);
     }
 
-    let big_align = align128.max(MIN_ALIGN as u128);
-    let start = align_up_ref(pos128, big_align);
-    let new_pos = start + align_up_ref(size128, MIN_ALIGN as u128);
-    let expected = (new_pos <= end128).then_some(Bump {
-        start: start as usize,
-        new_pos: new_pos as usize,
-    });
+    let expected = bump_ref(pos, end, size, align).map(|(start, new_pos)| Bump { start, new_pos });
     let found = math::bump_up(pos, end, size, align);
     if found != expected {
         return mismatch("bump_up", &expected, &found);
@@ -102,12 +130,48 @@ pub fn check(case: &MathCase) -> Result<(), Violation> {
         }
     }
 
-    let padding = narrow(start).map_or(u128::from(u64::MAX) << 64, |s| s as u128 - pos128);
-    let rounded = align_up_ref(size128, MIN_ALIGN as u128);
-    let expected = narrow(padding.saturating_add(rounded)).unwrap_or(usize::MAX);
+    let expected = bytes_needed_ref(pos, size, align);
     let found = math::bytes_needed(pos, size, align);
     if found != expected {
         return mismatch("bytes_needed", &expected, &found);
+    }
+
+    if size <= isize::MAX as usize {
+        let expected = align_up_ref(size128, MIN_ALIGN as u128) as usize;
+        let found = math::round_layout_size(size);
+        if found != expected {
+            return mismatch("round_layout_size", &expected, &found);
+        }
+    }
+
+    let expected = pos128 % align128 == 0;
+    let found = math::is_aligned(pos, align);
+    if found != expected {
+        return mismatch("is_aligned", &expected, &found);
+    }
+
+    let end_of = |size: u128| pos128 + align_up_ref(size, MIN_ALIGN as u128);
+    let expected = narrow(end_of(size128));
+    let found = math::block_end(pos, size);
+    if found != expected {
+        return mismatch("block_end", &expected, &found);
+    }
+
+    let (old_end, new_end) = (end_of(size128), end_of(other as u128));
+    let expected = (pos128 % align128 == 0 && old_end <= usize::MAX as u128 && new_end <= end128)
+        .then_some(Resize {
+            old_end: old_end as usize,
+            new_end: new_end as usize,
+        });
+    let found = math::resize_in_place(pos, size, other, align, end);
+    if found != expected {
+        return mismatch("resize_in_place", &expected, &found);
+    }
+
+    let expected = end128.saturating_sub(pos128).min(size128) as usize;
+    let found = math::dirty_len(pos, size, end);
+    if found != expected {
+        return mismatch("dirty_len", &expected, &found);
     }
     Ok(())
 }

@@ -1,0 +1,102 @@
+//! [`Mapped`]: a bump cursor over a region that came from a cache — what
+//! `Arena` (and through it `StackArena`) and `SyncArena` share: how they
+//! are made, `release`, and giving the mapping back when they go.
+//!
+//! `unsafe` is allowed here for making the cursor over the region, whose
+//! contract the region meets, and for the promise a returned mapping
+//! carries (zero past what the cursor touched).
+#![allow(unsafe_code)]
+
+use crate::builder::Builder;
+use crate::cache::{CachedRegion, RegionCache};
+use crate::error::Error;
+use crate::raw::BumpCursor;
+use crate::region::Shape;
+
+/// A cursor and the mapping it bumps through.
+pub(crate) struct Mapped<C: BumpCursor> {
+    /// Hands out the bytes of `region`; its memory is exactly the region.
+    pub(crate) cursor: C,
+    /// The mapping; parked in its cache or unmapped when this drops.
+    /// Declared after `cursor` so that it goes after the cursor's ASan
+    /// shadow (`cfg(asan)`) has unpoisoned it.
+    region: CachedRegion,
+}
+
+impl<C: BumpCursor> Mapped<C> {
+    /// Maps what `builder` asks for, from `scoped` if given (and then given
+    /// back only by [`recycle_into`](Self::recycle_into)), else from the
+    /// builder's cache, to which it goes back on drop.
+    pub(crate) fn build<K>(
+        builder: &Builder<K>,
+        scoped: Option<&RegionCache>,
+    ) -> Result<Mapped<C>, Error> {
+        let reuse = builder.recycle && Shape::reusable(&builder.options);
+        let cache = scoped.unwrap_or(builder.cache);
+        let (region, dirty) = builder.build_sized(
+            |bytes| bytes,
+            |bytes| cache.map(&builder.options_with_len(bytes), reuse),
+        )?;
+        let home = scoped.is_none().then_some(builder.cache);
+        let start = region.base();
+        // SAFETY: the region is page-aligned, a whole number of pages, owned
+        // by the result for as long as the cursor, and zero past its first
+        // `dirty <= len` bytes (`RegionCache::map`'s promise).
+        let cursor = unsafe { C::with_dirty_prefix(start, region.len(), dirty) };
+        Ok(Mapped {
+            cursor,
+            region: CachedRegion::new(region, home, reuse),
+        })
+    }
+
+    /// Frees every block and hands every page the cursor touched back to
+    /// the OS; they read as zero afterwards, so the cursor forgets them.
+    ///
+    /// # Safety
+    ///
+    /// * No block the cursor handed out is live.
+    pub(crate) unsafe fn release(&mut self) {
+        // SAFETY: the caller's promise.
+        unsafe { self.cursor.reset() };
+        if self.region.release_prefix(self.cursor.touched()).is_ok() {
+            // SAFETY: no block is live, every touched page now reads as
+            // zero, and untouched ones always did.
+            unsafe { self.cursor.reset_pristine() };
+        }
+    }
+
+    /// Parks the mapping in `cache` instead of the cache it came from.
+    ///
+    /// # Safety
+    ///
+    /// * No block the cursor handed out is used again.
+    pub(crate) unsafe fn recycle_into(mut self, cache: &RegionCache) {
+        let written = self.cursor.touched();
+        let mut region = self.region.take();
+        // The cursor goes first: its ASan shadow unpoisons before the cache
+        // poisons what was written.
+        drop(self);
+        // SAFETY: past what the cursor touched the mapping is zero (its
+        // invariant), and the caller uses no block again.
+        unsafe {
+            region.set_written(written);
+            region.park_in(cache);
+        }
+    }
+}
+
+impl<C: BumpCursor> Drop for Mapped<C> {
+    fn drop(&mut self) {
+        let written = self.cursor.touched();
+        // SAFETY: past what the cursor touched the mapping is zero (the
+        // cursor's invariant), and the region drops right after the cursor,
+        // when nothing borrowed from the owner is left.
+        unsafe { self.region.set_written(written) };
+    }
+}
+
+impl<C: BumpCursor> core::fmt::Debug for Mapped<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.region.fmt(f)
+    }
+}
