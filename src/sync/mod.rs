@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 
+mod lease;
 mod local;
 
 use crate::alloc_methods::alloc_methods;
