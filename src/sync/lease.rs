@@ -339,6 +339,19 @@ impl LeaseCursor {
         Some(moved)
     }
 
+    /// Swaps the leases of two cursors (each keeps its owner's promise
+    /// with its new lease: the caller swaps whatever records the owner
+    /// too).
+    pub(crate) fn swap(&self, other: &LeaseCursor) {
+        if ptr::eq(self, other) {
+            return;
+        }
+        // SAFETY: two distinct cells; no reference into either is alive
+        // (`lease()` borrows end before the callers get here).
+        unsafe { ptr::swap(self.lease.get(), other.lease.get()) };
+        self.next_lease.swap(&other.next_lease);
+    }
+
     /// Checks the invariants listed on the fields (debug builds only).
     pub(crate) fn debug_assert_invariants(&self, shared: &RawAtomicCursor) {
         let lease = self.lease();
@@ -467,5 +480,20 @@ mod tests {
         assert_eq!(leases.next_lease(), 4 * FIRST_LEASE);
         leases.start_over(&f.cursor);
         assert_eq!((leases.remaining(), leases.next_lease()), (0, FIRST_LEASE));
+    }
+
+    #[test]
+    fn swapped_cursors_trade_leases() {
+        let (f, first) = fixture(1 << 20);
+        let second = LeaseCursor::new();
+        second.start_over(&f.cursor);
+        alloc(&f, &first, 8);
+        first.swap(&second);
+        assert_eq!(
+            (first.remaining(), second.remaining()),
+            (0, FIRST_LEASE - 8)
+        );
+        first.swap(&first);
+        assert_eq!(first.remaining(), 0);
     }
 }
