@@ -20,6 +20,7 @@ mod shared;
 mod shared_ipc;
 mod stack;
 mod sync;
+mod sync_leases;
 mod sync_local;
 mod text;
 mod vec_drive;
