@@ -28,7 +28,7 @@ count() { # workload n -> instructions
 }
 
 printf '%-20s %14s\n' workload "instr/op"
-for w in small/floor small/arena small/bumpalo small/bumpalo8 small/bump_scope \
+for w in small/floor small/arena small/sync small/local small/bumpalo small/bumpalo8 small/bump_scope \
          small/bump_scope8 vec/arena vec/bumpalo vec/bump_scope vec/std; do
     a=$(count "$w" "$N1")
     b=$(count "$w" "$N2")
@@ -36,7 +36,7 @@ for w in small/floor small/arena small/bumpalo small/bumpalo8 small/bump_scope \
 done
 
 if [ "${1:-}" = "--asm" ]; then
-    for f in small_floor small_arena small_bumpalo8 small_bump_scope8; do
+    for f in small_floor small_arena small_sync small_local small_bumpalo8 small_bump_scope8; do
         echo
         echo "=== instructions::$f"
         objdump -d --no-show-raw-insn -C "$bin" \

@@ -3,7 +3,8 @@
 //! Wall time is noisy on a shared machine; instruction counts are not.
 //!
 //! Workloads: `small/<peer>` (`alloc(u64)` into a pre-sized bump, as in
-//! `benches/small.rs`) and `vec/<peer>` (push `u32`s onto a vector living
+//! `benches/small.rs`; `small/sync` through `&SyncArena`, `small/local`
+//! through a `LocalArena` handle) and `vec/<peer>` (push `u32`s onto a vector living
 //! in the allocator). Each runs in its own `#[inline(never)]` function so
 //! its loop can be read in the disassembly (`callgrind.sh --asm`). Run by
 //! `cargo bench` without arguments, it does nothing.
@@ -32,6 +33,20 @@ fn small_floor(bump: &floor::FloorBump, n: u64) {
 fn small_arena(arena: &anon_arena::Arena, n: u64) {
     for i in 0..n {
         black_box(arena.alloc(i));
+    }
+}
+
+#[inline(never)]
+fn small_sync(arena: &anon_arena::SyncArena, n: u64) {
+    for i in 0..n {
+        black_box(arena.alloc(i));
+    }
+}
+
+#[inline(never)]
+fn small_local(local: &anon_arena::LocalArena<'_>, n: u64) {
+    for i in 0..n {
+        black_box(local.alloc(i));
     }
 }
 
@@ -118,6 +133,8 @@ fn main() {
     match workload.as_str() {
         "small/floor" => small_floor(&floor::FloorBump::with_capacity(capacity), n64),
         "small/arena" => small_arena(&anon_arena::Arena::with_capacity(capacity), n64),
+        "small/sync" => small_sync(&anon_arena::SyncArena::with_capacity(capacity), n64),
+        "small/local" => small_local(&anon_arena::SyncArena::with_capacity(capacity).local(), n64),
         "small/bumpalo" => small_bumpalo(&bumpalo::Bump::with_capacity(capacity), n64),
         "small/bumpalo8" => small_bumpalo8(
             &bumpalo::Bump::<8>::with_min_align_and_capacity(capacity),
