@@ -21,14 +21,13 @@
 //! the promise a parked mapping carries (zero past its dirty prefix).
 #![allow(unsafe_code)]
 
-use core::cell::UnsafeCell;
 use core::fmt;
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crate::asan;
 use crate::error::Error;
 use crate::math::align_up;
 use crate::region::{page_size, Region, RegionOptions, Shape};
+use crate::sync_prims::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 
 /// How many mappings a cache keeps at most.
 const SLOTS: usize = 4;
@@ -97,7 +96,17 @@ struct Slot {
 unsafe impl Sync for Slot {}
 
 impl Slot {
+    #[cfg(not(all(test, loom)))]
     const fn new() -> Slot {
+        Slot {
+            state: AtomicU8::new(EMPTY),
+            parked: UnsafeCell::new(None),
+        }
+    }
+
+    /// Loom's atomics cannot be made in a `const fn`.
+    #[cfg(all(test, loom))]
+    fn new() -> Slot {
         Slot {
             state: AtomicU8::new(EMPTY),
             parked: UnsafeCell::new(None),
@@ -123,8 +132,9 @@ struct SlotGuard<'a> {
 impl SlotGuard<'_> {
     fn record(&mut self) -> &mut Option<Parked> {
         // SAFETY: holding the guard means this caller moved the slot to
-        // `BUSY`, and only the holder touches `parked`.
-        unsafe { &mut *self.slot.parked.get() }
+        // `BUSY`, and only the holder touches `parked`; the reference
+        // borrows the guard, so it ends before the slot is let go.
+        self.slot.parked.with_mut(|record| unsafe { &mut *record })
     }
 }
 
@@ -170,7 +180,14 @@ pub struct RegionCache {
 }
 
 /// The cache every arena uses unless its builder names another.
+#[cfg(not(all(test, loom)))]
 static DEFAULT: RegionCache = RegionCache::new();
+
+// Under loom, one per model execution, dropped (trimmed) at its end.
+#[cfg(all(test, loom))]
+loom::lazy_static! {
+    static ref DEFAULT: RegionCache = RegionCache::new();
+}
 
 impl RegionCache {
     /// An empty cache, switched on; `const`, so it can be a `static`.
@@ -179,9 +196,20 @@ impl RegionCache {
     /// static CACHE: anon_arena::RegionCache = anon_arena::RegionCache::new();
     /// assert!(CACHE.is_empty() && CACHE.is_enabled());
     /// ```
+    #[cfg(not(all(test, loom)))]
     pub const fn new() -> RegionCache {
         RegionCache {
             slots: [const { Slot::new() }; SLOTS],
+            next_victim: AtomicUsize::new(0),
+            switch: AtomicUsize::new(0),
+        }
+    }
+
+    /// Loom's atomics cannot be made in a `const fn`.
+    #[cfg(all(test, loom))]
+    pub fn new() -> RegionCache {
+        RegionCache {
+            slots: core::array::from_fn(|_| Slot::new()),
             next_victim: AtomicUsize::new(0),
             switch: AtomicUsize::new(0),
         }

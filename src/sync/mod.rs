@@ -17,6 +17,8 @@ use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 
 mod local;
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 use crate::alloc_methods::alloc_methods;
 pub use local::LocalArena;
