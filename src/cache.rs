@@ -27,7 +27,7 @@ use crate::asan;
 use crate::error::Error;
 use crate::math::align_up;
 use crate::region::{page_size, Region, RegionOptions, Shape};
-use crate::sync_prims::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync_prims::{fence, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 
 /// How many mappings a cache keeps at most.
 const SLOTS: usize = 4;
@@ -253,6 +253,10 @@ impl RegionCache {
             .switch
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, flip);
         if !on {
+            // Pairs with the fence in `park`: either that park's second
+            // look at the switch sees this flip, or this trim sees the
+            // mapping it stored.
+            fence(Ordering::SeqCst);
             self.trim();
         }
     }
@@ -316,6 +320,12 @@ impl RegionCache {
     /// on and has not flipped since it was parked. A record parked before a
     /// flip is unmapped on the way.
     fn take(&self, shape: Shape) -> Option<(Region, usize)> {
+        self.take_parked(shape).map(Parked::unpark)
+    }
+
+    /// [`take`](Self::take), with the record still whole (the loom model
+    /// checks the count it was parked under).
+    fn take_parked(&self, shape: Shape) -> Option<Parked> {
         let flips = self.switch.load(Ordering::SeqCst);
         if flips % 2 == 1 {
             return None;
@@ -334,7 +344,7 @@ impl RegionCache {
             let parked = guard.record().take()?;
             drop(guard);
             if current {
-                return Some(parked.unpark());
+                return Some(parked);
             }
             drop(parked.unpark());
         }
@@ -376,6 +386,11 @@ impl RegionCache {
             drop(parked.unpark());
             return;
         }
+        // Pairs with the fence in `set_enabled`. Without the two, the store
+        // above and the load below could pass each other (as through a
+        // store buffer) while a switch-off's trim missed the stored record:
+        // it would stay parked while the switch is off.
+        fence(Ordering::SeqCst);
         if self.switch.load(Ordering::SeqCst) != flips {
             // The switch flipped while this mapping was on its way in: it
             // can never be handed out, so give its memory back now.
@@ -575,6 +590,9 @@ impl fmt::Debug for CachedRegion {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 #[cfg(test)]
 mod tests {

@@ -13,9 +13,9 @@
 //! loom's per-execution statics.
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 #[cfg(all(test, loom))]
-pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::cell::UnsafeCell;
