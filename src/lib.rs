@@ -39,6 +39,7 @@ mod region;
 mod shared;
 mod stack;
 mod sync;
+mod sync_prims;
 
 pub use arena::Arena;
 pub use builder::Builder;

@@ -19,6 +19,8 @@ use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 
 mod lease;
 mod local;
+#[cfg(all(test, loom))]
+mod loom_tests;
 #[cfg(thread_cache)]
 mod thread_cache;
 
