@@ -21,6 +21,8 @@ mod lease;
 mod local;
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, loom, thread_cache))]
+mod loom_thread_cache;
 #[cfg(thread_cache)]
 mod thread_cache;
 

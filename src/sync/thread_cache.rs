@@ -33,7 +33,7 @@
 
 use core::alloc::Layout;
 use core::cell::Cell;
-use core::ptr::{self, NonNull};
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::lease::LeaseCursor;
@@ -116,22 +116,37 @@ impl Slots {
     }
 }
 
+#[cfg(not(all(test, loom)))]
 std::thread_local! {
     /// This thread's cache.
     static SLOTS: Slots = const { Slots::new() };
 }
 
+// Loom's threads share the OS thread of the model: each needs loom's
+// thread-local storage (which has no `const` form).
+#[cfg(all(test, loom))]
+loom::thread_local! {
+    static SLOTS: Slots = Slots::new();
+}
+
 /// This thread's cache.
+#[cfg(not(all(test, loom)))]
 #[inline(always)]
 fn slots<R>(f: impl FnOnce(&Slots) -> R) -> R {
     // Out of `with`, whose closure must stay small for `with` itself to
     // be inlined (else the fast path calls it, and through it the key's
     // accessor, by pointer).
-    let slots = SLOTS.with(ptr::from_ref);
+    let slots = SLOTS.with(core::ptr::from_ref);
     // SAFETY: the cache is made in a `const` and has no destructor, so it
     // lives as long as this thread, which is running; `Slots` is `!Sync`,
     // so nothing else reaches it.
     f(unsafe { &*slots })
+}
+
+/// This thread's cache (loom's).
+#[cfg(all(test, loom))]
+fn slots<R>(f: impl FnOnce(&Slots) -> R) -> R {
+    SLOTS.with(f)
 }
 
 /// The slot for `arena` on this thread, made the first if it was not.
