@@ -44,7 +44,11 @@ fn grow(arena: &SyncArena, words: &Words, block: Block, size: usize, tag: u8) ->
     // SAFETY: the grown block is this thread's now, its first `old` bytes
     // kept.
     unsafe { words.expect(ptr, block.len, block.tag) };
-    let grown = Block { ptr, len: size, tag };
+    let grown = Block {
+        ptr,
+        len: size,
+        tag,
+    };
     // SAFETY: as above.
     unsafe { words.fill(grown, None) };
     Some(grown)
@@ -92,7 +96,11 @@ fn loom_thread_leases_claim_vs_claim_vs_give_back() {
         s.arena.reset();
         assert_eq!(s.arena.lease_remaining(), 0, "the lease is stale");
         let again = alloc(&s.arena, &s.words, 8, true, 6).unwrap();
-        assert_eq!(again.ptr, s.arena.cursor().start(), "a new lease from the start");
+        assert_eq!(
+            again.ptr,
+            s.arena.cursor().start(),
+            "a new lease from the start"
+        );
     });
 }
 
@@ -116,7 +124,11 @@ fn loom_a_dropped_arenas_lease_is_not_used() {
         let new = shared();
         let n = Arc::clone(&new);
         let other = model::spawn(move || alloc(&n.arena, &n.words, 40, false, 3).unwrap());
-        assert_eq!(new.arena.lease_remaining(), 0, "no lease of the new arena yet");
+        assert_eq!(
+            new.arena.lease_remaining(),
+            0,
+            "no lease of the new arena yet"
+        );
         let mine = alloc(&new.arena, &new.words, 16, false, 4).unwrap();
         let live = [mine, other.join().unwrap()];
         let mut new = new;
