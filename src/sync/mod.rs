@@ -14,7 +14,7 @@ use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
+use crate::raw::{RawAllocator, RawAtomicCursor};
 
 mod local;
 #[cfg(all(test, loom))]
@@ -92,7 +92,7 @@ impl SyncArena {
     /// ```
     pub fn reset(&mut self) {
         // SAFETY: `&mut self` proves no thread still holds an allocation.
-        unsafe { self.mapped.cursor.reset() }
+        unsafe { self.mapped.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -196,6 +196,7 @@ arena_constructors!(SyncArena, "An arena");
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::BumpCursor;
 
     fn assert_send_sync<T: Send + Sync>() {}
 
