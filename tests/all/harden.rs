@@ -11,7 +11,7 @@ use std::os::unix::fs::FileExt;
 
 use anon_arena::{Arena, Backing, Error, Pool, Region, SharedArena, StackArena, SyncArena};
 
-use crate::common::{in_child, ChildEnd};
+use crate::common::{in_child, resident_in, ChildEnd};
 
 /// The `VmFlags` line of the mapping that holds `addr`, from
 /// `/proc/self/smaps`, printed under `label`.
@@ -263,6 +263,37 @@ fn every_builder_hardens_its_mapping() {
         .unwrap();
     let value = sync.alloc(1u64) as *mut u64 as usize;
     assert!(has_flag(&vm_flags("SyncArena", value), "dd"));
+}
+
+/// Whether the running kernel is at least `major.minor`.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .split(['.', '-'])
+        .map(|p| p.trim().parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
+}
+
+/// `release` hands a locked arena's pages back too, with
+/// `MADV_DONTNEED_LOCKED`: plain `MADV_DONTNEED` refuses locked pages.
+#[test]
+#[cfg_attr(miri, ignore = "Miri has no resident-memory accounting")]
+fn a_locked_arena_releases_its_pages() {
+    if !kernel_at_least(5, 18) {
+        eprintln!("skipped: MADV_DONTNEED_LOCKED needs Linux 5.18");
+        return;
+    }
+    let mut arena = Arena::builder()
+        .capacity(4 << 20)
+        .lock(true)
+        .huge_pages(false)
+        .build()
+        .unwrap();
+    let start = arena.alloc_slice_fill_copy(2 << 20, 1u8).as_ptr() as usize;
+    assert!(resident_in(start, 4 << 20) >= 2 << 20, "filled and locked");
+    arena.release();
+    let left = resident_in(start, 4 << 20);
+    assert!(left < 64 << 10, "{left} bytes still resident after release");
 }
 
 const SECRET: &[u8; 16] = b"0123456789abcdef";
