@@ -6,8 +6,7 @@
 
 use anon_arena::{Arena, FrozenArena, FrozenRoot, RegionCache, StackArena};
 
-use crate::common::{in_child, ChildEnd};
-use crate::harden::{has_flag, vm_flags};
+use crate::common::{has_flag, in_child, vm_flags, ChildEnd};
 
 /// A configuration as a parser would build it, borrowing from its arena.
 struct Config<'a> {

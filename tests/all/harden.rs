@@ -11,37 +11,7 @@ use std::os::unix::fs::FileExt;
 
 use anon_arena::{Arena, Backing, Error, Pool, Region, SharedArena, StackArena, SyncArena};
 
-use crate::common::{in_child, resident_in, ChildEnd};
-
-/// The `VmFlags` line of the mapping that holds `addr`, from
-/// `/proc/self/smaps`, printed under `label`.
-pub fn vm_flags(label: &str, addr: usize) -> String {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
-    let mut inside = false;
-    for line in smaps.lines() {
-        if let Some((range, _)) = line.split_once(' ') {
-            if let Some((from, to)) = range.split_once('-') {
-                if let (Ok(from), Ok(to)) = (
-                    usize::from_str_radix(from, 16),
-                    usize::from_str_radix(to, 16),
-                ) {
-                    inside = from <= addr && addr < to;
-                    continue;
-                }
-            }
-        }
-        if inside && line.starts_with("VmFlags:") {
-            eprintln!("{label}: {line}");
-            return line.to_owned();
-        }
-    }
-    panic!("no mapping holds {addr:#x}");
-}
-
-/// Whether the `VmFlags` line has the two-letter flag `flag`.
-pub fn has_flag(line: &str, flag: &str) -> bool {
-    line.split_whitespace().skip(1).any(|f| f == flag)
-}
+use crate::common::{has_flag, in_child, resident_in, vm_flags, ChildEnd};
 
 /// A 64 KiB arena with the given options, never recycled (so the plain one
 /// is fresh too), and the address of a `u64` in it holding `0xA5A5…`.
@@ -231,38 +201,27 @@ fn wipe_on_fork_is_refused_on_shared_and_dev_zero_memory() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot read /proc/self/smaps")]
 fn every_builder_hardens_its_mapping() {
+    let assert_flag = |label, addr, flag| {
+        let line = vm_flags(label, addr);
+        assert!(has_flag(&line, flag), "{label}: no {flag} in {line}");
+    };
     let region = Region::builder().len(4096).dont_dump(true).build().unwrap();
-    assert!(has_flag(
-        &vm_flags("Region", region.as_ptr() as usize),
-        "dd"
-    ));
+    assert_flag("Region", region.as_ptr() as usize, "dd");
     let pool = Pool::<u64>::builder().slots(64).lock(true).build().unwrap();
-    let slot = pool.alloc(1);
-    assert!(has_flag(
-        &vm_flags("Pool", &*slot as *const u64 as usize),
-        "lo"
-    ));
-    let shared = SharedArena::builder()
-        .capacity(4096)
-        .dont_fork(true)
-        .build()
-        .unwrap();
-    let value = shared.alloc(1u64) as *const u64 as usize;
-    assert!(has_flag(&vm_flags("SharedArena", value), "dc"));
-    let stack = StackArena::builder()
-        .capacity(4096)
-        .wipe_on_fork(true)
-        .build()
-        .unwrap();
-    let value = stack.alloc(1u64) as *mut u64 as usize;
-    assert!(has_flag(&vm_flags("StackArena", value), "wf"));
-    let sync = SyncArena::builder()
-        .capacity(4096)
-        .dont_dump(true)
-        .build()
-        .unwrap();
-    let value = sync.alloc(1u64) as *mut u64 as usize;
-    assert!(has_flag(&vm_flags("SyncArena", value), "dd"));
+    assert_flag("Pool", &*pool.alloc(1) as *const u64 as usize, "lo");
+    let shared = SharedArena::builder().capacity(4096).dont_fork(true);
+    let shared = shared.build().unwrap();
+    assert_flag(
+        "SharedArena",
+        shared.alloc(1u64) as *const u64 as usize,
+        "dc",
+    );
+    let stack = StackArena::builder().capacity(4096).wipe_on_fork(true);
+    let stack = stack.build().unwrap();
+    assert_flag("StackArena", stack.alloc(1u64) as *mut u64 as usize, "wf");
+    let sync = SyncArena::builder().capacity(4096).dont_dump(true);
+    let sync = sync.build().unwrap();
+    assert_flag("SyncArena", sync.alloc(1u64) as *mut u64 as usize, "dd");
 }
 
 /// Whether the running kernel is at least `major.minor`.
