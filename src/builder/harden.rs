@@ -119,7 +119,9 @@ macro_rules! secret {
             /// a freed newest block gives back keeps its bytes until it is
             /// written again or one of those runs. Because of the lock,
             /// the capacity must fit in `RLIMIT_MEMLOCK` (see
-            /// [`lock`](Builder::lock)).
+            /// [`lock`](Builder::lock)); because of `wipe_on_fork`, the
+            /// memory must be anonymous (not
+            /// [`Backing::DevZero`](crate::Backing::DevZero)).
             ///
             /// ```
             #[doc = concat!("let mut arena = anon_arena::", stringify!($ty), "::builder().capacity(64 << 10).secret().build()?;")]
