@@ -29,6 +29,7 @@ mod cache;
 pub mod collections;
 mod error;
 mod fill;
+mod frozen;
 mod init_error;
 mod mapped;
 mod math;
@@ -49,6 +50,7 @@ pub use collections::ArenaBox;
 #[cfg(feature = "collections")]
 pub use collections::{CollectIn, FromIteratorIn};
 pub use error::Error;
+pub use frozen::{FrozenArena, FrozenRoot};
 pub use init_error::AllocOrInitError;
 pub use pages::PageAllocator;
 pub use pool::{Pool, PoolBox};

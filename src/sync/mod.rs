@@ -15,7 +15,7 @@ use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
+use crate::raw::{RawAllocator, RawAtomicCursor};
 
 mod lease;
 mod local;
@@ -27,6 +27,8 @@ mod loom_thread_cache;
 mod thread_cache;
 
 use crate::alloc_methods::alloc_methods;
+#[cfg(all(test, thread_cache))]
+pub(crate) use lease::FIRST_LEASE;
 pub use local::LocalArena;
 
 /// A bump allocator that many threads may allocate from at once, with no
@@ -134,7 +136,7 @@ impl SyncArena {
         self.new_epoch();
         // SAFETY: `&mut self` proves no thread still holds an allocation,
         // and no thread's lease of the old epoch is used again.
-        unsafe { self.mapped.cursor.reset() }
+        unsafe { self.mapped.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -323,6 +325,7 @@ arena_constructors!(SyncArena, "An arena");
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::BumpCursor;
 
     fn assert_send_sync<T: Send + Sync>() {}
 

@@ -8,6 +8,8 @@ mod boxes;
 mod checker;
 mod common;
 mod every_bump;
+mod frozen;
+mod harden;
 mod iter;
 mod model;
 mod pages;
