@@ -62,6 +62,10 @@ pub use local::LocalArena;
 /// handle on its leases, [`LocalArena`](crate::LocalArena), a little faster
 /// still.
 ///
+/// With `std`, allocation through `&SyncArena` is not async-signal-safe: a
+/// signal handler must not allocate from an arena that the thread it
+/// interrupted may be allocating from (both would bump the same lease).
+///
 /// ```
 /// use anon_arena::SyncArena;
 ///
