@@ -154,11 +154,13 @@ fn slots<R>(f: impl FnOnce(&Slots) -> R) -> R {
 fn slot_for<R>(arena: &SyncArena, f: impl FnOnce(&Slot) -> R) -> R {
     slots(|slots| {
         let first = &slots.0[0];
-        if first.key.get() == arena.key {
-            f(first)
+        // One call of `f`, which is then inlined once.
+        let slot = if first.key.get() == arena.key {
+            first
         } else {
-            f(slots.promote(arena))
-        }
+            slots.promote(arena)
+        };
+        f(slot)
     })
 }
 
@@ -185,10 +187,18 @@ pub(crate) fn allocate_zeroed(arena: &SyncArena, layout: Layout) -> Option<NonNu
 /// Frees a block: in this thread's lease of `arena` if it lies there, by
 /// the shared cursor's rules otherwise.
 ///
+/// Out of line, as are [`grow`] and [`shrink`]: inlined, their bodies
+/// (the cache lookup and both cursors' rules) crowd the caller's
+/// registers: a `Vec` in `&SyncArena` pushed in a loop then kept its
+/// length or capacity on the stack, a store and a load per push (see the
+/// `sync_vec` rows in `benches/README.md`), and its drop glue stayed a
+/// call that took the vector's address. A call per free or resize costs
+/// little next to that.
+///
 /// # Safety
 ///
 /// * As for [`LeaseCursor::deallocate`] (without the owner: found here).
-#[inline]
+#[inline(never)]
 pub(crate) unsafe fn deallocate(arena: &SyncArena, ptr: NonNull<u8>, layout: Layout) {
     slots(|slots| match slots.find(arena) {
         // SAFETY: the caller's contract; the slot carries `arena`'s key.
@@ -201,10 +211,12 @@ pub(crate) unsafe fn deallocate(arena: &SyncArena, ptr: NonNull<u8>, layout: Lay
 
 /// Grows a block, in this thread's lease of `arena` if it lies there.
 ///
+/// Out of line: see [`deallocate`].
+///
 /// # Safety
 ///
 /// * As for [`LeaseCursor::grow`] (without the owner: found here).
-#[inline]
+#[inline(never)]
 pub(crate) unsafe fn grow(
     arena: &SyncArena,
     ptr: NonNull<u8>,
@@ -222,10 +234,12 @@ pub(crate) unsafe fn grow(
 
 /// Shrinks a block, in this thread's lease of `arena` if it lies there.
 ///
+/// Out of line: see [`deallocate`].
+///
 /// # Safety
 ///
 /// * As for [`LeaseCursor::shrink`] (without the owner: found here).
-#[inline]
+#[inline(never)]
 pub(crate) unsafe fn shrink(
     arena: &SyncArena,
     ptr: NonNull<u8>,
