@@ -29,7 +29,7 @@ count() { # workload n -> instructions
 
 printf '%-20s %14s\n' workload "instr/op"
 for w in small/floor small/arena small/sync small/local small/bumpalo small/bumpalo8 small/bump_scope \
-         small/bump_scope8 vec/arena vec/bumpalo vec/bump_scope vec/std; do
+         small/bump_scope8 vec/arena vec/sync vec/local vec/bumpalo vec/bump_scope vec/std; do
     a=$(count "$w" "$N1")
     b=$(count "$w" "$N2")
     printf '%-20s %14s\n' "$w" "$(python3 -c "print(f'{($b - $a) / ($N2 - $N1):.2f}')")"

@@ -4,9 +4,9 @@
 //!
 //! Workloads: `small/<peer>` (`alloc(u64)` into a pre-sized bump, as in
 //! `benches/small.rs`; `small/sync` through `&SyncArena`, `small/local`
-//! through a `LocalArena` handle) and `vec/<peer>` (push `u32`s onto a vector living
-//! in the allocator). Each runs in its own `#[inline(never)]` function so
-//! its loop can be read in the disassembly (`callgrind.sh --asm`). Run by
+//! through a `LocalArena` handle) and `vec/<peer>` (push `u32`s onto a
+//! vector living in the allocator; `vec/sync` and `vec/local` likewise).
+//! Each runs in its own `#[inline(never)]` function so its loop can be read in the disassembly (`callgrind.sh --asm`). Run by
 //! `cargo bench` without arguments, it does nothing.
 
 use std::alloc::Layout;
@@ -88,6 +88,24 @@ fn vec_arena(arena: &anon_arena::Arena, n: u32) -> usize {
 }
 
 #[inline(never)]
+fn vec_sync(arena: &anon_arena::SyncArena, n: u32) -> usize {
+    let mut v = allocator_api2::vec::Vec::new_in(arena);
+    for i in 0..n {
+        v.push(black_box(i));
+    }
+    v.len()
+}
+
+#[inline(never)]
+fn vec_local(local: &anon_arena::LocalArena<'_>, n: u32) -> usize {
+    let mut v = allocator_api2::vec::Vec::new_in(local);
+    for i in 0..n {
+        v.push(black_box(i));
+    }
+    v.len()
+}
+
+#[inline(never)]
 fn vec_bumpalo(bump: &bumpalo::Bump, n: u32) -> usize {
     let mut v = bumpalo::collections::Vec::new_in(bump);
     for i in 0..n {
@@ -144,6 +162,13 @@ fn main() {
         "small/bump_scope8" => small_bump_scope8(&BumpScope8::with_capacity(bytes), n64),
         "vec/arena" => {
             black_box(vec_arena(&anon_arena::Arena::with_capacity(capacity), n));
+        }
+        "vec/sync" => {
+            black_box(vec_sync(&anon_arena::SyncArena::with_capacity(capacity), n));
+        }
+        "vec/local" => {
+            let sync = anon_arena::SyncArena::with_capacity(capacity);
+            black_box(vec_local(&sync.local(), n));
         }
         "vec/bumpalo" => {
             black_box(vec_bumpalo(&bumpalo::Bump::with_capacity(capacity), n));
