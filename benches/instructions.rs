@@ -6,8 +6,9 @@
 //! `benches/small.rs`; `small/sync` through `&SyncArena`, `small/local`
 //! through a `LocalArena` handle) and `vec/<peer>` (push `u32`s onto a
 //! vector living in the allocator; `vec/sync` and `vec/local` likewise).
-//! Each runs in its own `#[inline(never)]` function so its loop can be read in the disassembly (`callgrind.sh --asm`). Run by
-//! `cargo bench` without arguments, it does nothing.
+//! Each runs in its own `#[inline(never)]` function so its loop can be
+//! read in the disassembly (`callgrind.sh --asm`). Run by `cargo bench`
+//! without arguments, it does nothing.
 
 use std::alloc::Layout;
 use std::hint::black_box;
