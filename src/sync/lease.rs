@@ -89,6 +89,18 @@ impl LeaseCursor {
         self.next_lease.set(FIRST_LEASE);
     }
 
+    /// Drops the current lease for an empty one (keeping the size of the
+    /// next, unlike [`start_over`](Self::start_over)): no block is in it
+    /// any more, and every block it handed out is the shared cursor's
+    /// business from here on.
+    fn forget_lease(&self, shared: &RawAtomicCursor) {
+        // SAFETY: zero bytes at the memory's start, as in `start_over`.
+        let empty = unsafe { RawCursor::new(shared.start(), 0) };
+        // SAFETY: no reference to the old cursor is alive (`lease()`
+        // borrows end before the callers get here).
+        unsafe { *self.lease.get() = empty };
+    }
+
     /// The current lease's cursor.
     #[inline(always)]
     fn lease(&self) -> &RawCursor {
@@ -147,8 +159,9 @@ impl LeaseCursor {
     }
 
     /// Serves a request the current lease cannot: from `shared` directly
-    /// when it is big, from a new lease otherwise. Cold: once per lease
-    /// (thousands of small blocks), and kept out of the fast path.
+    /// when it is big or no lease can be claimed for it, from a new lease
+    /// otherwise. Cold: once per lease (thousands of small blocks), and
+    /// kept out of the fast path.
     ///
     /// # Safety
     ///
@@ -161,18 +174,26 @@ impl LeaseCursor {
         layout: Layout,
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
+        let direct = || {
+            if zeroed {
+                shared.allocate_zeroed(layout)
+            } else {
+                shared.allocate(layout)
+            }
+        };
         // Room for the block wherever an 8-aligned lease starts.
         let needed = math::round_to_min_align(layout.size())?
             .checked_add(layout.align().max(MIN_ALIGN) - MIN_ALIGN)?;
         if needed > DIRECT_ABOVE {
-            return if zeroed {
-                shared.allocate_zeroed(layout)
-            } else {
-                shared.allocate(layout)
-            };
+            return direct();
         }
         // SAFETY: the caller's promise.
-        unsafe { self.renew(shared, needed)? };
+        if unsafe { self.renew(shared, needed) }.is_none() {
+            // Too little left (below the capacity or the allocation limit)
+            // for a lease with the alignment slack: the exact block may
+            // still fit, in the bytes the old tail gave back, say.
+            return direct();
+        }
         let lease = self.lease();
         let block = if zeroed {
             lease.allocate_zeroed(layout)
@@ -195,10 +216,8 @@ impl LeaseCursor {
         // SAFETY: the caller's promise.
         if unsafe { self.give_back_tail(shared) } {
             // The tail is the arena's again: stop bumping into it, even if
-            // the claim below fails. `start_over` would forget the lease
-            // size too.
-            // SAFETY: as in `start_over`.
-            unsafe { *self.lease.get() = RawCursor::new(shared.start(), 0) };
+            // the claim below fails.
+            self.forget_lease(shared);
         }
         let lease = shared.claim(needed, self.next_lease.get())?;
         self.next_lease
@@ -297,6 +316,21 @@ impl LeaseCursor {
         // SAFETY: forwarded caller contract; the block is the lease's.
         if let Some(block) = unsafe { RawAllocator::grow(self.lease(), ptr, old, new, zeroed) } {
             return Some(block);
+        }
+        let lease = self.lease();
+        let newest =
+            math::block_end(ptr.addr().get(), old.size()) == Some(lease.pos().addr().get());
+        // SAFETY: the caller's promise.
+        if newest && (lease.remaining() == 0 || unsafe { self.give_back_tail(shared) }) {
+            // The lease's newest block now ends where the lease does (its
+            // tail is the arena's again): if nothing was claimed after the
+            // lease, the shared cursor grows the block in place (a `Vec`
+            // outgrowing its lease keeps its place), else it moves it. The
+            // lease is done with either way.
+            self.forget_lease(shared);
+            // SAFETY: forwarded caller contract; out of every lease now,
+            // the block is the shared cursor's.
+            return unsafe { RawAllocator::grow(shared, ptr, old, new, zeroed) };
         }
         // SAFETY: the caller's promise.
         let moved = unsafe { self.alloc_elsewhere(shared, new, zeroed)? };
@@ -469,6 +503,26 @@ mod tests {
             FIRST_LEASE,
             "the shared cursor saw none of it"
         );
+    }
+
+    #[test]
+    fn a_block_outgrowing_its_lease_grows_in_place_if_the_lease_is_newest() {
+        let (f, leases) = fixture(1 << 20);
+        alloc(&f, &leases, 8);
+        let old = Layout::from_size_align(1024, 8).unwrap();
+        let block = block(&f, &leases, old.size());
+        let new = Layout::from_size_align(2 * FIRST_LEASE, 8).unwrap();
+        // SAFETY: `block` is live for `old`; `f.cursor` owns `leases`.
+        let grown = unsafe { leases.grow(&f.cursor, block, old, new, false) }.unwrap();
+        assert_eq!(grown, block, "grown in place past the lease's end");
+        assert_eq!(f.cursor.used(), 8 + 2 * FIRST_LEASE);
+        assert_eq!(leases.remaining(), 0, "the lease is done with");
+        // Once another claim follows, growing moves the block.
+        let other = f.cursor.allocate(Layout::new::<u64>()).unwrap();
+        let bigger = Layout::from_size_align(4 * FIRST_LEASE, 8).unwrap();
+        // SAFETY: `grown` is live for `new`.
+        let moved = unsafe { leases.grow(&f.cursor, grown, new, bigger, false) }.unwrap();
+        assert_eq!(moved.addr().get(), other.addr().get() + 8);
     }
 
     #[test]
