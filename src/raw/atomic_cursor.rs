@@ -54,7 +54,9 @@ pub(crate) struct Lease {
 /// single atomic operations that keep them by construction):
 ///
 /// * `offset <= capacity` and `offset` is a multiple of [`MIN_ALIGN`];
-/// * `high_water <= capacity`;
+/// * `high_water <= capacity` and `peak <= capacity`;
+/// * allocation hands out bytes below [`limit_end`](Self::limit_end) only
+///   (`offset` may lie above it, after the limit was lowered);
 /// * every byte at or above `max(high_water, offset)` is zero: nothing has
 ///   written it since it was mapped or last released;
 /// * every block handed out and not freed lies in `start..start + offset`.
@@ -76,6 +78,15 @@ pub(crate) struct RawAtomicCursor {
     /// *before* the rewind that frees the bytes, so whoever allocates them
     /// (synchronising with that rewind) sees the raised mark.
     high_water: AtomicUsize,
+    /// The allocation limit in bytes from `start`, as set (`usize::MAX`:
+    /// none); allocation stops at [`limit_end`](Self::limit_end). Relaxed:
+    /// the capacity bounds every block whatever value a thread reads.
+    limit: AtomicUsize,
+    /// The highest offset ever given up by a rewind or reset, kept across
+    /// releases (unlike `high_water`, which also starts at a reused
+    /// mapping's dirty prefix): with `offset`, the most bytes ever
+    /// allocated at once. A statistic: raised without ordering.
+    peak: AtomicUsize,
     /// What ASan is told is live (zero-sized unless `cfg(asan)`); last, so
     /// the other fields keep their offsets.
     shadow: asan::AtomicShadow,
@@ -123,6 +134,8 @@ impl RawAtomicCursor {
             capacity: len,
             offset: AtomicUsize::new(0),
             high_water: AtomicUsize::new(dirty),
+            limit: AtomicUsize::new(usize::MAX),
+            peak: AtomicUsize::new(0),
             shadow,
         };
         cursor.debug_assert_invariants();
@@ -139,8 +152,9 @@ impl RawAtomicCursor {
             return NonNull::new(ptr::without_provenance_mut(layout.align()));
         }
         let base = self.start.addr().get();
-        // Cannot overflow: `start..start + capacity` is memory we were given.
-        let end = base + self.capacity;
+        // Cannot overflow: `start..start + capacity` is memory we were given,
+        // and the limit lies inside it.
+        let end = base + self.limit_end();
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
             let bump = math::bump_up(base + offset, end, layout.size(), layout.align())?;
@@ -174,10 +188,11 @@ impl RawAtomicCursor {
     /// `needed` and `preferred` are multiples of [`MIN_ALIGN`].
     pub(crate) fn claim(&self, needed: usize, preferred: usize) -> Option<Lease> {
         debug_assert!(needed % MIN_ALIGN == 0 && preferred % MIN_ALIGN == 0);
+        let limit = self.limit_end();
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            let remaining = self.capacity - offset;
+            // A multiple of `MIN_ALIGN`, as both ends are.
+            let remaining = limit.saturating_sub(offset);
             if needed > remaining {
                 return None;
             }
@@ -197,7 +212,7 @@ impl RawAtomicCursor {
                         .load(Ordering::Relaxed)
                         .saturating_sub(offset)
                         .min(len);
-                    // SAFETY: `offset + len <= capacity`, and the CAS gave
+                    // SAFETY: `offset + len <= limit <= capacity`, and the CAS gave
                     // `offset..offset + len` to us alone.
                     let start = unsafe { self.start.add(offset) };
                     // The lease stays poisoned: its cursor unpoisons each
@@ -222,8 +237,37 @@ impl RawAtomicCursor {
                 layout.size(),
                 layout.align(),
             ),
-            remaining: self.capacity - offset,
+            remaining: self.limit_end().saturating_sub(offset),
         }
+    }
+
+    /// Where allocation stops, in bytes from `start`: the limit (rounded
+    /// down to [`MIN_ALIGN`]) or the capacity, whichever is lower.
+    #[inline]
+    fn limit_end(&self) -> usize {
+        let limit = self.limit.load(Ordering::Relaxed).min(self.capacity);
+        limit - limit % MIN_ALIGN
+    }
+
+    /// Lets allocation hand out at most `bytes` from the start; `None`
+    /// lifts the limit. Blocks already handed out stay; a limit below
+    /// `used()` makes every request that needs room fail until enough is
+    /// freed. Leases claimed before keep their bytes.
+    pub(crate) fn set_limit(&self, bytes: Option<usize>) {
+        self.limit
+            .store(bytes.unwrap_or(usize::MAX), Ordering::Relaxed);
+    }
+
+    /// The limit as set (`Some(usize::MAX)` reads back as `None`).
+    pub(crate) fn limit(&self) -> Option<usize> {
+        Some(self.limit.load(Ordering::Relaxed)).filter(|&limit| limit != usize::MAX)
+    }
+
+    /// The most bytes ever allocated at once: a snapshot.
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
+            .load(Ordering::Relaxed)
+            .max(self.offset.load(Ordering::Relaxed))
     }
 
     /// The address below which bytes may hold old data: the high-water
@@ -257,6 +301,11 @@ impl RawAtomicCursor {
         // Mark the bytes dirty first; if the CAS fails the mark is only
         // conservative (a later zeroed allocation zeroes a little more).
         self.high_water.fetch_max(from, Ordering::Relaxed);
+        // Read first: most rewinds are below the peak, and a plain load
+        // costs less than a read-modify-write.
+        if from > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(from, Ordering::Relaxed);
+        }
         // Release: our writes to the freed bytes happen before the writes
         // of whoever allocates them next (their CAS is an acquire).
         self.offset
@@ -299,10 +348,11 @@ impl RawAtomicCursor {
         self.offset.load(Ordering::Relaxed)
     }
 
-    /// Bytes still free: a snapshot.
+    /// Bytes still free below the limit: a snapshot.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.capacity - self.offset.load(Ordering::Relaxed)
+        self.limit_end()
+            .saturating_sub(self.offset.load(Ordering::Relaxed))
     }
 
     /// Total bytes the cursor manages.
@@ -323,7 +373,8 @@ impl RawAtomicCursor {
             "cursor alignment broken"
         );
         debug_assert!(
-            self.high_water.load(Ordering::Relaxed) <= self.capacity,
+            self.high_water.load(Ordering::Relaxed) <= self.capacity
+                && self.peak.load(Ordering::Relaxed) <= self.capacity,
             "high-water mark past the end"
         );
     }
@@ -342,10 +393,14 @@ unsafe impl RawAllocator for RawAtomicCursor {
             return self.alloc_overaligned(layout);
         }
         let size = math::round_layout_size(layout.size());
+        // Not rounded: `offset + size` is a multiple of `MIN_ALIGN`, so it
+        // stays below the limit exactly when it stays below the rounded one.
+        let limit = self.limit.load(Ordering::Relaxed).min(self.capacity);
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            if size > self.capacity - offset {
+            // `offset` may lie above a lowered limit: then only zero-sized
+            // requests fit.
+            if size > limit.saturating_sub(offset) {
                 return None;
             }
             // Acquire: the bytes may have been freed by a rewind on another
@@ -357,9 +412,9 @@ unsafe impl RawAllocator for RawAtomicCursor {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    // SAFETY: `offset + size <= capacity`, so the block lies
-                    // in the memory, and the CAS gave `offset..offset + size`
-                    // to us alone.
+                    // SAFETY: `offset + size <= limit <= capacity`, so the
+                    // block lies in the memory, and the CAS gave
+                    // `offset..offset + size` to us alone.
                     let block = unsafe { self.start.add(offset) };
                     self.shadow
                         .handed_out(block, layout.size(), offset + size, self.capacity);
@@ -398,8 +453,9 @@ unsafe impl RawAllocator for RawAtomicCursor {
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
         let base = self.start.addr().get();
-        // Cannot overflow: `start..start + capacity` is memory we were given.
-        let end = base + self.capacity;
+        // Cannot overflow: `start..start + capacity` is memory we were given,
+        // and the limit lies inside it.
+        let end = base + self.limit_end();
         let in_place = self.offset_of(block).and_then(|_| {
             math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
         });
@@ -476,6 +532,8 @@ impl BumpCursor for RawAtomicCursor {
         self.shadow.given_back(self.start, offset);
         let high_water = self.high_water.get_mut();
         *high_water = (*high_water).max(offset);
+        let peak = self.peak.get_mut();
+        *peak = (*peak).max(offset);
         *self.offset.get_mut() = 0;
         self.debug_assert_invariants();
     }
