@@ -2,6 +2,12 @@
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(unsafe_code)]
 #![cfg_attr(feature = "nightly", feature(allocator_api))]
+// `nightly` turns allocator-api2's `nightly` on, which makes its `Vec` the
+// standard one, whose `TryReserveError::kind` `TryVec` reads.
+#![cfg_attr(
+    all(feature = "nightly", feature = "allocator-api2-02", feature = "std"),
+    feature(try_reserve_kind)
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // With no `Allocator` trait enabled, the operations behind the trait impls
 // (resize, free, zeroed allocation) have no caller; they stay compiled so
@@ -24,6 +30,7 @@ mod asan;
 mod builder;
 mod cache;
 mod error;
+mod exhausted;
 mod mapped;
 mod math;
 mod pages;
@@ -32,12 +39,15 @@ mod raw;
 mod region;
 mod shared;
 mod stack;
+mod stats;
 mod sync;
+mod try_vec;
 
 pub use arena::Arena;
 pub use builder::Builder;
 pub use cache::{set_recycling, trim, RegionCache};
 pub use error::Error;
+pub use exhausted::Exhausted;
 pub use pages::PageAllocator;
 pub use pool::{Pool, PoolBox};
 pub use region::{Backing, Region};
@@ -45,5 +55,19 @@ pub use shared::{
     NoPadding, SharedArena, SharedCell, SharedRing, SharedSafe, TryRecvError, TrySendError,
     Zeroable,
 };
-pub use stack::{Mark, ScopeGuard, StackArena};
+pub use stack::{Mark, Scope, ScopeGuard, StackArena};
+pub use stats::{PoolStats, Stats};
 pub use sync::{LocalArena, SyncArena};
+pub use try_vec::ReportsRemaining;
+#[cfg(all(feature = "std", feature = "allocator-api2-02"))]
+pub use try_vec::TryVec;
+
+/// The allocator-api2 version (0.2) whose `Allocator` trait the default
+/// impls implement, and which `hashbrown` uses: name collections through
+/// it (`anon_arena::allocator_api2::vec::Vec`), or depend on the same
+/// version (`cargo add allocator-api2@0.2`). A plain
+/// `cargo add allocator-api2` picks a newer version, whose `Vec` then
+/// rejects `&Arena` with E0277 ("multiple different versions of crate
+/// `allocator_api2`").
+#[cfg(feature = "allocator-api2-02")]
+pub use allocator_api2;

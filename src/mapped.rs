@@ -1,6 +1,7 @@
 //! [`Mapped`]: a bump cursor over a region that came from a cache — what
 //! `Arena` (and through it `StackArena`) and `SyncArena` share: how they
-//! are made, `release`, and giving the mapping back when they go.
+//! are made, `release`, the policy for exhaustion, and giving the mapping
+//! back when they go.
 //!
 //! `unsafe` is allowed here for making the cursor over the region, whose
 //! contract the region meets, and for the promise a returned mapping
@@ -10,6 +11,7 @@
 use crate::builder::Builder;
 use crate::cache::{CachedRegion, RegionCache};
 use crate::error::Error;
+use crate::exhausted::Exhausted;
 use crate::raw::BumpCursor;
 use crate::region::Shape;
 
@@ -21,6 +23,11 @@ pub(crate) struct Mapped<C: BumpCursor> {
     /// Declared after `cursor` so that it goes after the cursor's ASan
     /// shadow (`cfg(asan)`) has unpoisoned it.
     region: CachedRegion,
+    /// What the owner's `Allocator` impl does with a request that does not
+    /// fit; read on the failure path only.
+    pub(crate) on_exhausted: Exhausted,
+    /// Bytes handed back to the OS by [`release`](Self::release), summed.
+    released: usize,
 }
 
 impl<C: BumpCursor> Mapped<C> {
@@ -46,6 +53,8 @@ impl<C: BumpCursor> Mapped<C> {
         Ok(Mapped {
             cursor,
             region: CachedRegion::new(region, home, reuse),
+            on_exhausted: builder.on_exhausted,
+            released: 0,
         })
     }
 
@@ -58,11 +67,17 @@ impl<C: BumpCursor> Mapped<C> {
     pub(crate) unsafe fn release(&mut self) {
         // SAFETY: the caller's promise.
         unsafe { self.cursor.reset() };
-        if self.region.release_prefix(self.cursor.touched()).is_ok() {
+        if let Ok(bytes) = self.region.release_prefix(self.cursor.touched()) {
+            self.released = self.released.saturating_add(bytes);
             // SAFETY: no block is live, every touched page now reads as
             // zero, and untouched ones always did.
             unsafe { self.cursor.reset_pristine() };
         }
+    }
+
+    /// Bytes handed back to the OS by `release` so far.
+    pub(crate) fn released(&self) -> usize {
+        self.released
     }
 
     /// Parks the mapping in `cache` instead of the cache it came from.

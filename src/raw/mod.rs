@@ -73,6 +73,15 @@ pub(crate) unsafe trait RawAllocator {
     /// * `ptr` is live in this allocator for `old`; `new.size() <= old.size()`.
     /// * On success `ptr` is not used again unless it is returned.
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>>;
+
+    /// Called by the `Allocator` glue when a request for `layout` was
+    /// refused, before the trait's error goes back: a public type that
+    /// implements this trait itself panics here under
+    /// `Exhausted::Panic`. Does nothing by default.
+    #[inline(always)]
+    fn refused(&self, layout: Layout) {
+        let _ = layout;
+    }
 }
 
 /// What an arena needs of its cursor besides allocation: to be made over a

@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawCursor};
 use crate::sync::SyncArena;
+use crate::try_vec::ReportsRemaining;
 
 /// The first lease a handle claims: small, so that short-lived handles
 /// waste little.
@@ -122,6 +123,7 @@ impl SyncArena {
     /// };
     /// assert_eq!(*x, 42); // blocks outlive the handle
     /// ```
+    #[must_use]
     pub fn local(&self) -> LocalArena<'_> {
         // SAFETY: zero bytes at the region's start: nothing is ever read or
         // written through this cursor, which only makes zero-sized blocks.
@@ -143,6 +145,7 @@ impl<'a> LocalArena<'a> {
     /// let arena = anon_arena::SyncArena::with_capacity(4096);
     /// assert!(std::ptr::eq(arena.local().arena(), &arena));
     /// ```
+    #[must_use]
     pub fn arena(&self) -> &'a SyncArena {
         self.arena
     }
@@ -158,6 +161,7 @@ impl<'a> LocalArena<'a> {
     /// assert_eq!(local.lease_remaining(), 4096 - 8);
     /// assert_eq!(arena.allocated_bytes(), 4096); // the arena counts the lease
     /// ```
+    #[must_use]
     #[inline]
     pub fn lease_remaining(&self) -> usize {
         self.lease().remaining()
@@ -377,9 +381,23 @@ unsafe impl RawAllocator for LocalArena<'_> {
         unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), moved.as_ptr(), new.size()) };
         Some(moved)
     }
+
+    #[inline]
+    fn refused(&self, layout: Layout) {
+        self.arena.refuse_as("LocalArena", layout);
+    }
 }
 
 impl_allocator!(['h, 'a] &'h LocalArena<'a>);
+
+/// What the current lease has left, or failing that the arena: the larger
+/// is the largest block the handle can still hand out.
+impl ReportsRemaining for &LocalArena<'_> {
+    #[inline]
+    fn remaining_bytes(&self) -> Option<usize> {
+        Some(self.lease_remaining().max(self.arena.remaining()))
+    }
+}
 
 #[cfg(test)]
 mod tests {
