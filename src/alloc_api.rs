@@ -78,19 +78,20 @@ impl<T: RawAllocator + ?Sized> AsRaw for &T {
 macro_rules! impl_allocator {
     ([$($generics:tt)*] $self_ty:ty) => {
         #[cfg(feature = "allocator-api2-02")]
-        $crate::alloc_api::impl_allocator!(@one api_02, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_02, "allocator-api2-02", [$($generics)*] $self_ty);
         #[cfg(feature = "allocator-api2-03")]
-        $crate::alloc_api::impl_allocator!(@one api_03, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_03, "allocator-api2-03", [$($generics)*] $self_ty);
         #[cfg(feature = "allocator-api2-04")]
-        $crate::alloc_api::impl_allocator!(@one api_04, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_04, "allocator-api2-04", [$($generics)*] $self_ty);
         #[cfg(all(feature = "nightly", not(feature = "allocator-api2-02")))]
-        $crate::alloc_api::impl_allocator!(@one api_core, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_core, "nightly", [$($generics)*] $self_ty);
     };
-    (@one $api:ident, [$($generics:tt)*] $self_ty:ty) => {
+    (@one $api:ident, $feature:literal, [$($generics:tt)*] $self_ty:ty) => {
         // SAFETY: every method forwards to `RawAllocator`, whose contract is
         // this trait's (valid, aligned, disjoint blocks that live until freed
         // or until `&mut` access to the allocator, which these borrows rule
         // out; contents kept across resizes).
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
         unsafe impl<$($generics)*> $crate::alloc_api::$api::Allocator for $self_ty {
             #[inline(always)]
             fn allocate(

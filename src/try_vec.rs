@@ -144,7 +144,8 @@ mod vec_ext {
     impl<T, A: Allocator + ReportsRemaining> TryVec<T> for Vec<T, A> {
         #[inline]
         fn try_push(&mut self, value: T) -> Result<(), Error> {
-            self.try_reserve(1).map_err(|e| reserve_error(e, self.allocator()))?;
+            self.try_reserve(1)
+                .map_err(|e| reserve_error(e, self.allocator()))?;
             self.push(value);
             Ok(())
         }
@@ -162,7 +163,8 @@ mod vec_ext {
 
         #[inline]
         fn try_insert(&mut self, index: usize, value: T) -> Result<(), Error> {
-            self.try_reserve(1).map_err(|e| reserve_error(e, self.allocator()))?;
+            self.try_reserve(1)
+                .map_err(|e| reserve_error(e, self.allocator()))?;
             self.insert(index, value);
             Ok(())
         }

@@ -261,6 +261,15 @@ impl<T> Pool<T> {
     /// *answer += 1;
     /// assert_eq!(*answer, 42);
     /// ```
+    ///
+    /// Dropping the box at once would free the slot at once, so the result
+    /// must be used:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let pool = anon_arena::Pool::with_capacity(4);
+    /// pool.alloc(41u64);
+    /// ```
     #[must_use = "the box frees its slot (and drops the value) when it is dropped"]
     #[inline]
     #[track_caller]

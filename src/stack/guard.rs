@@ -258,7 +258,6 @@ impl<'a> ScopeGuard<'a> {
     pub fn scope_guard(&mut self) -> ScopeGuard<'_> {
         self.arena.scope_guard()
     }
-
 }
 
 impl Deref for ScopeGuard<'_> {

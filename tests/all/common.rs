@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: running code in a forked child
-//! (for faults and resident-memory readings that must not disturb the test
-//! process) and reading the resident set size.
+//! (for faults, aborts and resident-memory readings that must not disturb
+//! the test process), reading the resident set size, and reading a caught
+//! panic's message.
 
 /// How a forked child ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -91,4 +92,13 @@ pub fn assert_disjoint(spans: &mut [(usize, usize)]) {
     for pair in spans.windows(2) {
         assert!(pair[0].0 + pair[0].1 <= pair[1].0, "overlap: {pair:?}");
     }
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a string panic payload")
 }

@@ -11,14 +11,7 @@ use allocator_api2::boxed::Box;
 use allocator_api2::vec::Vec;
 use anon_arena::{Error, StackArena};
 
-/// The message of a caught panic.
-fn panic_message(payload: std::boxed::Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .expect("a string panic payload")
-}
+use crate::common::panic_message;
 
 #[test]
 fn a_vec_at_the_top_keeps_its_buffer_for_a_million_pushes() {

@@ -236,7 +236,9 @@ fn run_epoch(
                 result.map_err(fail)?;
             }
         }
-        checker.check_stats(Subject::stats(arena), true).map_err(fail)?;
+        checker
+            .check_stats(Subject::stats(arena), true)
+            .map_err(fail)?;
     }
     Ok(None)
 }
