@@ -157,7 +157,7 @@ impl Arena {
     /// arena.alloc([0u8; 96]);
     /// assert_eq!(arena.remaining(), 4000);
     /// arena.set_allocation_limit(Some(1000));
-    /// assert_eq!(arena.remaining(), 896); // the limit, rounded down to 8, less 96
+    /// assert_eq!(arena.remaining(), 904); // the limit less the 96 bytes
     /// ```
     #[must_use]
     #[inline]

@@ -12,6 +12,7 @@ use core::any::type_name;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
@@ -116,6 +117,13 @@ pub struct Pool<T> {
 // exist while the pool moves. It is not `Sync`: the raw pool is made of
 // `Cell`s.
 unsafe impl<T: Send> Send for Pool<T> {}
+
+// A panic cannot leave the free list half-updated: taking and returning a
+// slot are a few stores with no user code between them. A `T` whose
+// destructor panics leaks its slot, which is safe. Values are reached only
+// through boxes, so the pool is as unwind-safe as its `T`.
+impl<T: UnwindSafe> UnwindSafe for Pool<T> {}
+impl<T: RefUnwindSafe> RefUnwindSafe for Pool<T> {}
 
 impl<T> Pool<T> {
     /// Whether `T` is zero-sized: then the pool maps nothing and never fills.

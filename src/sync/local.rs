@@ -16,6 +16,7 @@
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
@@ -110,6 +111,11 @@ pub struct LocalArena<'a> {
 // to their callers. It stays `!Sync` (through `Cell`/`UnsafeCell`): two
 // threads bumping one `RawCursor` would race.
 unsafe impl Send for LocalArena<'_> {}
+
+// As for `SyncArena`: no user code runs while a lease is renewed or a
+// block bumped out, so a panic leaves the handle whole.
+impl UnwindSafe for LocalArena<'_> {}
+impl RefUnwindSafe for LocalArena<'_> {}
 
 impl SyncArena {
     /// A handle for one thread: allocates from leases of this arena

@@ -12,6 +12,7 @@ mod limit;
 mod model;
 mod pages;
 mod pool;
+mod readme;
 mod recycle;
 mod region;
 mod scope;

@@ -4,7 +4,7 @@
 
 use std::panic::{catch_unwind, RefUnwindSafe, UnwindSafe};
 
-use anon_arena::{Arena, StackArena, SyncArena};
+use anon_arena::{Arena, LocalArena, Pool, StackArena, SyncArena};
 
 use crate::common::panic_message;
 
@@ -18,6 +18,9 @@ fn the_arenas_and_references_to_them_are_unwind_safe() {
     unwind_safe::<&Arena>();
     unwind_safe::<&StackArena>();
     unwind_safe::<&SyncArena>();
+    unwind_safe::<LocalArena<'static>>();
+    unwind_safe::<Pool<u64>>();
+    unwind_safe::<&Pool<String>>();
 }
 
 #[test]
