@@ -680,6 +680,55 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_bounds_bumps_claims_and_growth() {
+        let f = fixture(16);
+        f.cursor.set_limit(Some(43));
+        assert_eq!((f.cursor.limit(), f.cursor.remaining()), (Some(43), 40));
+        let old = layout(16, 8);
+        let block = f.cursor.allocate(old).unwrap();
+        // SAFETY: `block` is live for `old`.
+        assert!(unsafe { f.cursor.grow(block, old, layout(48, 8), false) }.is_none());
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, layout(40, 8), false) }.unwrap();
+        assert_eq!((grown, f.cursor.remaining()), (block, 0));
+        assert!(f.cursor.claim(8, 8).is_none());
+        f.cursor.set_limit(Some(0));
+        assert!(f.cursor.allocate(layout(1, 1)).is_none());
+        assert!(f.cursor.allocate(layout(8, 64)).is_none());
+        assert!(
+            f.cursor.allocate(layout(0, 8)).is_some(),
+            "zero-sized never fails"
+        );
+        assert_eq!(
+            f.cursor.exhausted(layout(1, 1)),
+            Error::Exhausted {
+                requested: 8,
+                remaining: 0
+            }
+        );
+        f.cursor.set_limit(None);
+        assert_eq!(f.cursor.limit(), None);
+        let lease = f.cursor.claim(8, 1 << 20).unwrap();
+        assert_eq!(lease.len, 128 - 40, "a claim takes at most what is left");
+    }
+
+    #[test]
+    fn the_peak_survives_frees_and_resets() {
+        let mut f = fixture(16);
+        let block = f.cursor.allocate(layout(48, 8)).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.deallocate(block, layout(48, 8)) };
+        assert_eq!((f.cursor.used(), f.cursor.peak()), (0, 48));
+        f.cursor.allocate(layout(64, 8)).unwrap();
+        // SAFETY: no block is live.
+        unsafe { f.cursor.reset() };
+        assert_eq!(f.cursor.peak(), 64);
+        // SAFETY: no block is live, and the test treats the memory as zero.
+        unsafe { f.cursor.reset_pristine() };
+        assert_eq!(f.cursor.peak(), 64);
+    }
+
+    #[test]
     fn threads_get_disjoint_blocks() {
         let f = fixture(4096);
         let per_thread = if cfg!(miri) { 16 } else { 1000 };

@@ -598,6 +598,57 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_bounds_bumps_and_growth_but_not_shrinks() {
+        let f = fixture(16);
+        f.cursor.set_limit(Some(37));
+        assert_eq!(f.cursor.remaining(), 32, "rounded down to 8");
+        let old = Layout::from_size_align(16, 8).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
+        let too_big = Layout::from_size_align(40, 8).unwrap();
+        // SAFETY: `block` is live for `old`.
+        assert!(unsafe { f.cursor.grow(block, old, too_big, false) }.is_none());
+        let fits = Layout::from_size_align(32, 8).unwrap();
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, fits, false) }.unwrap();
+        assert_eq!((grown, f.cursor.remaining()), (block, 0));
+        f.cursor.set_limit(Some(8));
+        assert_eq!(f.cursor.remaining(), 0, "a limit below the top");
+        assert!(f.cursor.allocate(Layout::new::<u8>()).is_none());
+        assert!(f
+            .cursor
+            .allocate(Layout::from_size_align(8, 64).unwrap())
+            .is_none());
+        assert_eq!(
+            f.cursor.allocate(Layout::new::<()>()),
+            Some(f.cursor.pos()),
+            "zero-sized never fails"
+        );
+        // SAFETY: `grown` is live for `fits`; shrinking needs no room.
+        let shrunk = unsafe { f.cursor.shrink(grown, fits, old) }.unwrap();
+        assert_eq!((shrunk, f.cursor.used()), (block, 16));
+        f.cursor.set_limit(None);
+        assert_eq!(f.cursor.remaining(), 128 - 16);
+        f.cursor.debug_assert_invariants();
+    }
+
+    #[test]
+    fn the_peak_survives_rewinds_and_pristine_resets() {
+        let mut f = fixture(16);
+        let block = f.cursor.allocate(Layout::new::<[u64; 5]>()).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.deallocate(block, Layout::new::<[u64; 5]>()) };
+        assert_eq!((f.cursor.used(), f.cursor.peak()), (0, 40));
+        f.cursor.allocate(Layout::new::<[u64; 7]>()).unwrap();
+        assert_eq!(f.cursor.peak(), 56, "the current top counts");
+        // SAFETY: no block is live, and the test treats the memory as zero.
+        unsafe { f.cursor.reset_pristine() };
+        assert_eq!((f.cursor.touched(), f.cursor.peak()), (0, 40));
+        // SAFETY: as above.
+        unsafe { f.cursor.reset() };
+        assert_eq!(f.cursor.peak(), 40);
+    }
+
+    #[test]
     fn floor_protects_blocks_below_it() {
         let f = fixture(8);
         let layout = Layout::new::<u64>();
