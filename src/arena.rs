@@ -15,7 +15,6 @@ use crate::alloc_methods::alloc_methods;
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
-use crate::exhausted::{self, Bounds, Exhausted};
 use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawCursor};
 use crate::stats::Stats;
@@ -250,23 +249,11 @@ impl Arena {
     }
 
     /// The `Allocator` impl's answer to a refused request: panics under
-    /// [`Exhausted::Panic`], naming the type as `name`.
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic), naming the type as
+    /// `name`.
     #[inline]
     pub(crate) fn refuse_as(&self, name: &str, layout: Layout) {
-        if self.mapped.on_exhausted == Exhausted::Panic {
-            self.exhausted_panic(name, layout);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn exhausted_panic(&self, name: &str, layout: Layout) -> ! {
-        let bounds = Bounds {
-            capacity: self.capacity(),
-            limit: self.allocation_limit(),
-            unit: "bytes",
-        };
-        exhausted::refused(&name, layout, self.alloc_error(layout), bounds)
+        self.mapped.refuse(name, layout, self.allocation_limit());
     }
 }
 

@@ -8,10 +8,12 @@
 //! carries (zero past what the cursor touched).
 #![allow(unsafe_code)]
 
+use core::alloc::Layout;
+
 use crate::builder::Builder;
 use crate::cache::{CachedRegion, RegionCache};
 use crate::error::Error;
-use crate::exhausted::Exhausted;
+use crate::exhausted::{self, Bounds, Exhausted};
 use crate::raw::BumpCursor;
 use crate::region::Shape;
 
@@ -25,7 +27,7 @@ pub(crate) struct Mapped<C: BumpCursor> {
     region: CachedRegion,
     /// What the owner's `Allocator` impl does with a request that does not
     /// fit; read on the failure path only.
-    pub(crate) on_exhausted: Exhausted,
+    on_exhausted: Exhausted,
     /// Bytes handed back to the OS by [`release`](Self::release), summed.
     released: usize,
 }
@@ -78,6 +80,28 @@ impl<C: BumpCursor> Mapped<C> {
     /// Bytes handed back to the OS by `release` so far.
     pub(crate) fn released(&self) -> usize {
         self.released
+    }
+
+    /// The owner's `Allocator` impl's answer to a refused request for
+    /// `layout`: panics under [`Exhausted::Panic`] with the cursor's
+    /// numbers and `limit` (the owner's allocation limit), naming the
+    /// owner `name`.
+    #[inline]
+    pub(crate) fn refuse(&self, name: &str, layout: Layout, limit: Option<usize>) {
+        if self.on_exhausted == Exhausted::Panic {
+            self.exhausted_panic(name, layout, limit);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn exhausted_panic(&self, name: &str, layout: Layout, limit: Option<usize>) -> ! {
+        let bounds = Bounds {
+            capacity: self.cursor.capacity(),
+            limit,
+            unit: "bytes",
+        };
+        exhausted::refused(&name, layout, self.cursor.exhausted(layout), bounds)
     }
 
     /// Parks the mapping in `cache` instead of the cache it came from.

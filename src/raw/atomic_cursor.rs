@@ -542,6 +542,14 @@ impl BumpCursor for RawAtomicCursor {
         (*self.high_water.get_mut()).max(*self.offset.get_mut())
     }
 
+    fn capacity(&self) -> usize {
+        RawAtomicCursor::capacity(self)
+    }
+
+    fn exhausted(&self, layout: Layout) -> Error {
+        RawAtomicCursor::exhausted(self, layout)
+    }
+
     unsafe fn reset_pristine(&mut self) {
         *self.offset.get_mut() = 0;
         *self.high_water.get_mut() = 0;

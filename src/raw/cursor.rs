@@ -443,6 +443,14 @@ impl BumpCursor for RawCursor {
         self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
     }
 
+    fn capacity(&self) -> usize {
+        RawCursor::capacity(self)
+    }
+
+    fn exhausted(&self, layout: Layout) -> Error {
+        RawCursor::exhausted(self, layout)
+    }
+
     unsafe fn reset_pristine(&mut self) {
         self.shadow.given_back(self.start, self.used());
         self.floor.set(self.start);

@@ -9,6 +9,7 @@
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
 
+use crate::error::Error;
 use crate::math;
 
 pub(crate) mod atomic_cursor;
@@ -112,6 +113,13 @@ pub(crate) trait BumpCursor: RawAllocator {
     /// Bytes from the start that may have been written: what a release
     /// must hand back, and what a reused mapping's next cursor must zero.
     fn touched(&mut self) -> usize;
+
+    /// Total bytes the cursor manages.
+    fn capacity(&self) -> usize;
+
+    /// The error for a request [`allocate`](RawAllocator::allocate)
+    /// refused, with the numbers as they are now.
+    fn exhausted(&self, layout: Layout) -> Error;
 
     /// Frees every block and records that nothing has been written
     /// anywhere: the caller has just zeroed (released) the memory.

@@ -7,15 +7,11 @@
 //! those two cursor calls and for the `Allocator` glue.
 #![allow(unsafe_code)]
 
-use core::alloc::Layout;
 use core::fmt;
 use core::ops::Deref;
 
 use super::{offset_of, Mark, Scope, StackArena};
-use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::error::Error;
-use crate::raw::RawCursor;
-use crate::try_vec::ReportsRemaining;
 
 /// One open scope's bookkeeping, in bytes from the arena's start: where it
 /// began and the enclosing scope's floor. Opening sets the cursor's floor
@@ -287,28 +283,7 @@ impl fmt::Debug for ScopeGuard<'_> {
     }
 }
 
-// Blocks live until the guard drops or resets, both of which need `&mut`
-// to the guard, which no `&ScopeGuard` outlives.
-impl AsRaw for &ScopeGuard<'_> {
-    type Raw = RawCursor;
-    #[inline(always)]
-    fn as_raw(&self) -> &RawCursor {
-        self.arena.cursor()
-    }
-    #[inline]
-    fn refuse(&self, layout: Layout) {
-        self.arena.refuse_as("StackArena", layout);
-    }
-}
-
-impl_allocator!(['h, 'a] &'h ScopeGuard<'a>);
-
-impl ReportsRemaining for &ScopeGuard<'_> {
-    #[inline]
-    fn remaining_bytes(&self) -> Option<usize> {
-        Some(self.remaining())
-    }
-}
+stack_allocator!(['h, 'a] &'h ScopeGuard<'a>, "StackArena");
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,6 @@ use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::alloc_methods::alloc_methods;
 use crate::arena::Arena;
 use crate::arena_constructors::arena_constructors;
@@ -30,7 +29,39 @@ use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{RawAllocator, RawCursor};
 use crate::stats::Stats;
-use crate::try_vec::ReportsRemaining;
+
+/// Makes `$self_ty`, a reference to something that dereferences to a
+/// `StackArena` (the arena, a guard, a scope handle), an `Allocator` over
+/// the arena's cursor, and `ReportsRemaining`; panic messages under
+/// `Exhausted::Panic` name it `$name`.
+///
+/// Blocks live until the arena is reset or released, a `reset_to`, or the
+/// end of the scope they were allocated in: each needs `&mut` to the arena,
+/// the guard or the scope handle, which no shared borrow of it outlives.
+macro_rules! stack_allocator {
+    ([$($generics:tt)*] $self_ty:ty, $name:literal) => {
+        impl<$($generics)*> $crate::alloc_api::AsRaw for $self_ty {
+            type Raw = $crate::raw::RawCursor;
+            #[inline(always)]
+            fn as_raw(&self) -> &$crate::raw::RawCursor {
+                self.cursor()
+            }
+            #[inline]
+            fn refuse(&self, layout: core::alloc::Layout) {
+                self.refuse_as($name, layout);
+            }
+        }
+
+        $crate::alloc_api::impl_allocator!([$($generics)*] $self_ty);
+
+        impl<$($generics)*> $crate::try_vec::ReportsRemaining for $self_ty {
+            #[inline]
+            fn remaining_bytes(&self) -> Option<usize> {
+                Some(self.remaining())
+            }
+        }
+    };
+}
 
 mod guard;
 mod scope;
@@ -547,28 +578,7 @@ impl fmt::Debug for StackArena {
     }
 }
 
-// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
-// end of their scope or a `reset_to`), all of which need `&mut self`.
-impl AsRaw for &StackArena {
-    type Raw = RawCursor;
-    #[inline(always)]
-    fn as_raw(&self) -> &RawCursor {
-        self.arena.cursor()
-    }
-    #[inline]
-    fn refuse(&self, layout: Layout) {
-        self.refuse_as("StackArena", layout);
-    }
-}
-
-impl_allocator!(['a] &'a StackArena);
-
-impl ReportsRemaining for &StackArena {
-    #[inline]
-    fn remaining_bytes(&self) -> Option<usize> {
-        Some(self.remaining())
-    }
-}
+stack_allocator!(['a] &'a StackArena, "StackArena");
 
 arena_constructors!(StackArena, "A stack arena");
 

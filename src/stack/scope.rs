@@ -17,11 +17,9 @@ use core::ptr::NonNull;
 
 use super::guard::Frame;
 use super::StackArena;
-use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::alloc_methods::alloc_methods;
 use crate::error::Error;
-use crate::raw::{RawAllocator, RawCursor};
-use crate::try_vec::ReportsRemaining;
+use crate::raw::RawAllocator;
 
 /// An open scope of a [`StackArena`], handed to the closure of
 /// [`StackArena::scope`] (or made by [`StackArena::as_scope`]): it
@@ -172,25 +170,6 @@ impl fmt::Debug for Scope<'_> {
     }
 }
 
-// Blocks live for `'s` or until freed: a nested scope, which would rewind
-// over them, needs `&mut` to the handle, which no `&Scope` outlives.
-impl AsRaw for &Scope<'_> {
-    type Raw = RawCursor;
-    #[inline(always)]
-    fn as_raw(&self) -> &RawCursor {
-        self.arena.cursor()
-    }
-    #[inline]
-    fn refuse(&self, layout: Layout) {
-        self.arena.refuse_as("Scope", layout);
-    }
-}
-
-impl_allocator!(['h, 's] &'h Scope<'s>);
-
-impl ReportsRemaining for &Scope<'_> {
-    #[inline]
-    fn remaining_bytes(&self) -> Option<usize> {
-        Some(self.remaining())
-    }
-}
+// A nested scope, which would rewind over a `&Scope`'s blocks, needs
+// `&mut` to the handle.
+stack_allocator!(['h, 's] &'h Scope<'s>, "Scope");

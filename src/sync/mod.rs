@@ -14,7 +14,6 @@ use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::error::Error;
-use crate::exhausted::{self, Bounds, Exhausted};
 use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 use crate::stats::Stats;
@@ -233,24 +232,12 @@ impl SyncArena {
     }
 
     /// The `Allocator` impl's answer to a refused request, for the arena
-    /// and its handles: panics under [`Exhausted::Panic`], naming the type
-    /// as `name`.
+    /// and its handles: panics under
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic), naming the type as
+    /// `name`.
     #[inline]
     pub(crate) fn refuse_as(&self, name: &str, layout: Layout) {
-        if self.mapped.on_exhausted == Exhausted::Panic {
-            self.exhausted_panic(name, layout);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn exhausted_panic(&self, name: &str, layout: Layout) -> ! {
-        let bounds = Bounds {
-            capacity: self.capacity(),
-            limit: self.allocation_limit(),
-            unit: "bytes",
-        };
-        exhausted::refused(&name, layout, self.alloc_error(layout), bounds)
+        self.mapped.refuse(name, layout, self.allocation_limit());
     }
 }
 
