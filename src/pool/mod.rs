@@ -164,6 +164,7 @@ impl<T> Pool<T> {
     /// let pool = anon_arena::Pool::<[u64; 4]>::with_capacity(10_000);
     /// assert_eq!(pool.capacity(), 10_000);
     /// ```
+    #[must_use]
     #[track_caller]
     pub fn with_capacity(slots: usize) -> Pool<T> {
         match Pool::try_with_capacity(slots) {

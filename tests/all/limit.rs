@@ -5,7 +5,9 @@ use std::alloc::Layout;
 
 use allocator_api2::alloc::Allocator;
 use allocator_api2::vec::Vec;
-use anon_arena::{Arena, Error, StackArena, SyncArena};
+use anon_arena::{Arena, Error, SharedArena, StackArena, SyncArena};
+
+use crate::common::{in_child, ChildEnd};
 
 #[test]
 fn the_limit_caps_allocation_and_remaining() {
@@ -156,4 +158,25 @@ fn a_sync_arena_grows_the_newest_block_only_up_to_the_limit() {
     assert_eq!(arena.allocated_bytes(), 2048, "grown in place");
     assert!(v.try_reserve_exact(1025).is_err());
     assert!(v.iter().all(|&b| b == 1));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn a_shared_arena_limit_holds_for_every_process() {
+    let arena = SharedArena::with_capacity(1 << 16).unwrap();
+    let end = in_child(|| {
+        arena.set_allocation_limit(Some(64));
+        arena.alloc([0u64; 8]);
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    assert_eq!(arena.allocation_limit(), Some(64), "set by the child");
+    assert!(arena.try_alloc(1u8).is_err());
+    let stats = arena.stats();
+    assert_eq!(
+        (stats.allocated, stats.remaining, stats.high_water),
+        (64, 0, 64)
+    );
+    arena.set_allocation_limit(None);
+    assert!(arena.try_alloc(1u8).is_ok());
 }
