@@ -28,7 +28,7 @@ mod json;
 mod report;
 
 use json::{distinct_keys, generate, parse_bytes, DEFAULT_SEED};
-use report::{measure, mib, minor_faults, print_table, Release};
+use report::{measure, mib, minor_faults, print_table};
 
 /// Size of the generated document when no file is given.
 const DEFAULT_SIZE: usize = 50 << 20;
@@ -108,34 +108,34 @@ fn main() {
 
     let rows = [
         measure("global allocator", &input, |p| {
-            p.parse_in(Global, Release::Drop, || None);
+            p.parse_in(Global, || None);
         }),
         measure("Arena (fresh each run)", &input, |p| {
             let arena = Arena::new();
-            p.parse_in(&arena, Release::Forget, || Some(arena.allocated_bytes()));
+            p.parse_in(&arena, || Some(arena.allocated_bytes()));
             p.free(|| drop(arena));
         }),
         measure("Arena (reset, reused)", &input, {
             let mut arena = Arena::new();
             move |p| {
-                p.parse_in(&arena, Release::Forget, || Some(arena.allocated_bytes()));
+                p.parse_in(&arena, || Some(arena.allocated_bytes()));
                 p.free(|| arena.reset());
             }
         }),
         // StackArena lands on its own branch; its row will be one more call:
         // measure("StackArena (scope per document)", &input, {
         //     let mut stack = StackArena::new();
-        //     move |p| stack.scope(|s| p.parse_in(s, Release::Forget, || Some(s.allocated_bytes())))
+        //     move |p| stack.scope(|s| p.parse_in(s, || Some(s.allocated_bytes())))
         // }),
         measure("bumpalo::Bump (fresh)", &input, |p| {
             let bump = Bump::new();
-            p.parse_in(&bump, Release::Forget, || Some(bump.allocated_bytes()));
+            p.parse_in(&bump, || Some(bump.allocated_bytes()));
             p.free(|| drop(bump));
         }),
         measure("bumpalo::Bump (reset)", &input, {
             let mut bump = Bump::new();
             move |p| {
-                p.parse_in(&bump, Release::Forget, || Some(bump.allocated_bytes()));
+                p.parse_in(&bump, || Some(bump.allocated_bytes()));
                 p.free(|| bump.reset());
             }
         }),
@@ -162,20 +162,14 @@ fn second_document_reuses_pages(first: &str) {
     let mut arena = Arena::new();
     let before = minor_faults();
     let used_first = match parse_bytes(first.as_bytes(), &arena) {
-        Ok(tree) => {
-            core::mem::forget(tree);
-            arena.allocated_bytes()
-        }
+        Ok(_) => arena.allocated_bytes(),
         Err(e) => fail(format_args!("{e}")),
     };
     let after_first = minor_faults();
     arena.reset();
     let start = Instant::now();
     let used_second = match parse_bytes(second.as_bytes(), &arena) {
-        Ok(tree) => {
-            core::mem::forget(tree);
-            arena.allocated_bytes()
-        }
+        Ok(_) => arena.allocated_bytes(),
         Err(e) => fail(format_args!("{e}")),
     };
     let parse_ms = start.elapsed().as_secs_f64() * 1e3;

@@ -53,8 +53,8 @@ macro_rules! alloc_methods {
             ///
             /// The value is never dropped: its memory comes back on reset, but
             /// `Drop` does not run (as with bumpalo). Use
-            /// `allocator_api2::boxed::Box::new_in(value, &arena)` for values
-            /// whose destructor must run.
+            /// [`ArenaBox::new_in(value, &arena)`](crate::ArenaBox::new_in)
+            /// for values whose destructor must run.
             ///
             /// # Panics
             ///
@@ -94,7 +94,8 @@ macro_rules! alloc_methods {
 
             /// Allocates room for a `T`, then calls `f` and writes its result
             /// straight into that room, so a large value can be built in place.
-            /// `f` may allocate in the same arena.
+            /// `f` may allocate in the same arena. If `f` panics, the room
+            /// goes back to the arena if it is still the newest block.
             ///
             /// # Panics
             ///
@@ -130,18 +131,7 @@ macro_rules! alloc_methods {
             #[inline(always)]
             #[allow(clippy::mut_from_ref)]
             pub fn try_alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> Result<&$out mut T, $crate::Error> {
-                let layout = core::alloc::Layout::new::<T>();
-                let block = match self.raw_alloc(layout) {
-                    Some(block) => block.cast::<T>(),
-                    None => return Err(self.alloc_error(layout)),
-                };
-                // SAFETY: `raw_alloc` returned a block valid and aligned for a
-                // `T`, disjoint from every other live block, living as long as
-                // `&self`; it is initialised before the reference is made.
-                unsafe {
-                    block.as_ptr().write(f());
-                    Ok(&mut *block.as_ptr())
-                }
+                $crate::fill::try_alloc_with(self, f)
             }
 
             /// Copies `src` into the arena.
@@ -237,8 +227,9 @@ macro_rules! alloc_methods {
             ///
             /// # Panics
             ///
-            /// When the arena is full, or when a `clone` panics (the arena
-            /// stays usable; the elements cloned so far are leaked).
+            /// When the arena is full, or when a `clone` panics (the clones
+            /// made so far are dropped and the block given back, as for
+            /// [`alloc_slice_fill_with`](Self::alloc_slice_fill_with)).
             ///
             /// ```
             #[doc = concat!("let arena = ", $new, ";")]
@@ -325,8 +316,9 @@ macro_rules! alloc_methods {
             }
 
             /// A slice of `len` elements, element `i` being `f(i)`. `f` may
-            /// allocate in the same arena; if it panics, the arena stays
-            /// consistent and the elements made so far are leaked.
+            /// allocate in the same arena. If it panics, the elements made so
+            /// far are dropped (bumpalo leaks them) and the block goes back to
+            /// the arena if it is still the newest.
             ///
             /// # Panics
             ///
@@ -369,20 +361,9 @@ macro_rules! alloc_methods {
             pub fn try_alloc_slice_fill_with<T, F: FnMut(usize) -> T>(
                 &self,
                 len: usize,
-                mut f: F,
+                f: F,
             ) -> Result<&$out mut [T], $crate::Error> {
-                let layout = core::alloc::Layout::array::<T>(len).map_err(|_| $crate::Error::LayoutOverflow)?;
-                let Some(block) = self.raw_alloc(layout) else {
-                    return Err(self.alloc_error(layout));
-                };
-                let block = block.cast::<T>();
-                for i in 0..len {
-                    // SAFETY: `i < len` elements fit in the block, which is
-                    // aligned for `T` and owned by this call alone.
-                    unsafe { block.as_ptr().add(i).write(f(i)) };
-                }
-                // SAFETY: all `len` elements were written above.
-                Ok(unsafe { core::slice::from_raw_parts_mut(block.as_ptr(), len) })
+                $crate::fill::try_fill_with(self, len, f).map_err(|refusal| refusal.error)
             }
 
             /// A slice of `len` default values.
@@ -424,7 +405,11 @@ macro_rules! alloc_methods {
             /// A slice of the items of an iterator that knows its length. Room
             /// for `len()` items is reserved first, so the iterator may itself
             /// allocate in this arena; if it yields fewer items than it said,
-            /// the slice is shorter; extra items are not taken.
+            /// the slice is shorter (and the slack is given back); extra items
+            /// are not taken. If the iterator panics, the items taken so far
+            /// are dropped and the block goes back to the arena if it is still
+            /// the newest. For iterators of unknown length, see
+            /// [`alloc_iter`](Self::alloc_iter).
             ///
             /// # Panics
             ///
@@ -474,23 +459,7 @@ macro_rules! alloc_methods {
                 I: IntoIterator<Item = T>,
                 I::IntoIter: ExactSizeIterator,
             {
-                let mut iter = iter.into_iter();
-                let len = iter.len();
-                let layout = core::alloc::Layout::array::<T>(len).map_err(|_| $crate::Error::LayoutOverflow)?;
-                let Some(block) = self.raw_alloc(layout) else {
-                    return Err(self.alloc_error(layout));
-                };
-                let block = block.cast::<T>();
-                let mut written = 0;
-                while written < len {
-                    let Some(item) = iter.next() else { break };
-                    // SAFETY: `written < len` elements fit in the reserved
-                    // block, which only this call can reach.
-                    unsafe { block.as_ptr().add(written).write(item) };
-                    written += 1;
-                }
-                // SAFETY: exactly `written` elements were initialised.
-                Ok(unsafe { core::slice::from_raw_parts_mut(block.as_ptr(), written) })
+                $crate::fill::try_fill_iter(self, iter).map_err(|refusal| refusal.error)
             }
 
             /// Allocates an uninitialised block for `layout`, aligned to
@@ -535,6 +504,7 @@ macro_rules! alloc_methods {
                 }
             }
         }
+        $crate::bump_methods::bump_methods!([$($generics)*] $ty [$($args)*] $out, $new);
     };
 }
 pub(crate) use alloc_methods;

@@ -14,11 +14,11 @@ use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::alloc_methods::alloc_methods;
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawCursor};
 use crate::stats::Stats;
-use crate::try_vec::ReportsRemaining;
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
 /// mapping, and everything is freed at once by [`reset`](Arena::reset).

@@ -5,7 +5,7 @@
 // `nightly` turns allocator-api2's `nightly` on, which makes its `Vec` the
 // standard one, whose `TryReserveError::kind` `TryVec` reads.
 #![cfg_attr(
-    all(feature = "nightly", feature = "allocator-api2-02", feature = "std"),
+    all(feature = "nightly", feature = "collections"),
     feature(try_reserve_kind)
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -23,14 +23,20 @@
 )]
 
 mod alloc_api;
+mod alloc_fmt;
 mod alloc_methods;
 mod arena;
 mod arena_constructors;
 mod asan;
 mod builder;
+mod bump_methods;
+mod bump_ref;
 mod cache;
+pub mod collections;
 mod error;
 mod exhausted;
+mod fill;
+mod init_error;
 mod mapped;
 mod math;
 mod pages;
@@ -41,13 +47,20 @@ mod shared;
 mod stack;
 mod stats;
 mod sync;
-mod try_vec;
 
 pub use arena::Arena;
 pub use builder::Builder;
+pub use bump_ref::BumpRef;
 pub use cache::{set_recycling, trim, RegionCache};
+pub use collections::ArenaBox;
+pub use collections::ReportsRemaining;
+#[cfg(feature = "collections")]
+pub use collections::TryVec;
+#[cfg(feature = "collections")]
+pub use collections::{CollectIn, FromIteratorIn};
 pub use error::Error;
 pub use exhausted::Exhausted;
+pub use init_error::AllocOrInitError;
 pub use pages::PageAllocator;
 pub use pool::{Pool, PoolBox};
 pub use region::{Backing, Region};
@@ -58,9 +71,6 @@ pub use shared::{
 pub use stack::{Mark, Scope, ScopeGuard, StackArena};
 pub use stats::{PoolStats, Stats};
 pub use sync::{LocalArena, SyncArena};
-pub use try_vec::ReportsRemaining;
-#[cfg(all(feature = "std", feature = "allocator-api2-02"))]
-pub use try_vec::TryVec;
 
 /// The allocator-api2 version (0.2) whose `Allocator` trait the default
 /// impls implement, and which `hashbrown` uses: name collections through

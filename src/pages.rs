@@ -220,7 +220,7 @@ impl AsRaw for PageAllocator {
 impl_allocator!([] PageAllocator);
 
 /// Each block is its own mapping, limited only by the OS: no number to give.
-impl crate::try_vec::ReportsRemaining for PageAllocator {}
+impl crate::collections::ReportsRemaining for PageAllocator {}
 
 #[cfg(test)]
 mod tests {

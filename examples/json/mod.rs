@@ -1,9 +1,11 @@
-//! A complete RFC 8259 JSON parser whose document tree lives in any
-//! `allocator_api2` allocator, so one parser can be measured in an
-//! [`anon_arena::Arena`], in `bumpalo::Bump` and in the global allocator.
+//! A complete RFC 8259 JSON parser, measured with its tree in an
+//! [`anon_arena::Arena`], in `bumpalo::Bump` and in the global allocator,
+//! each built the way that allocator's users would build it (see
+//! [`build`]): `Box`es in the global heap, `&'t` slices and strings in the
+//! two arenas.
 //!
 //! Unescaped strings borrow from the input; everything else (containers,
-//! strings that contained escapes) is allocated in the caller's allocator,
+//! strings that contained escapes) is allocated by the caller's [`Build`],
 //! each at its exact final size so that bump allocators waste nothing on
 //! growth.
 //!
@@ -12,6 +14,7 @@
 //! (its files refer to each other as `crate::json::…`). Not every program
 //! uses every item, hence the `dead_code` allowance at each include site.
 
+pub mod build;
 pub mod error;
 pub mod fuzz;
 pub mod generate;
@@ -21,14 +24,16 @@ pub mod parser;
 pub mod scan;
 pub mod serialize;
 pub mod tree;
+pub mod unescape;
 
 #[cfg(test)]
 mod tests;
 
+pub use build::Build;
 pub use error::{ErrorKind, ParseError};
 pub use fuzz::fuzz_one;
 pub use generate::{generate, DEFAULT_SEED};
 pub use keys::distinct_keys;
-pub use parser::{parse, parse_bytes, MAX_DEPTH};
+pub use parser::{parse, parse_bytes, Tree, MAX_DEPTH};
 pub use serialize::{to_string, write_value};
-pub use tree::{Member, Str, TreeStats, Value};
+pub use tree::{Heap, Member, Slices, Store, Str, TreeStats, Value};

@@ -3,32 +3,31 @@
 //! Nesting is tracked in heap stacks instead of recursion so that deep input
 //! is an error, never a stack overflow.  Finished children wait on shared
 //! scratch stacks until their container closes; the container is then
-//! allocated once, at its exact size, in the caller's allocator.
+//! made once, at its exact size, by the caller's [`Build`].
 
-use allocator_api2::alloc::Allocator;
-use allocator_api2::boxed::Box;
-use allocator_api2::vec::Vec as AVec;
-
+use crate::json::build::{Build, Seq, Text};
 use crate::json::error::{ErrorKind, ParseError};
 use crate::json::number::parse_number;
 use crate::json::scan::find_special;
-use crate::json::tree::{Member, Str, Value};
+use crate::json::tree::{Member, Value};
+use crate::json::unescape::escape_at;
 
 /// Deepest container nesting accepted; one more level is an error.
 pub const MAX_DEPTH: usize = 512;
 
-/// Parses one JSON document, allocating the tree in `alloc`.
-pub fn parse<'src, A: Allocator + Copy>(
-    src: &'src str,
-    alloc: A,
-) -> Result<Value<'src, A>, ParseError> {
-    Parser::new(src, alloc).document()
+/// The tree `B` builds.
+pub type Tree<'t, B> = Value<'t, <B as Build<'t>>::Store>;
+
+/// Parses one JSON document into a tree `build` makes (`Global`, `&Arena`,
+/// `&Bump`).
+pub fn parse<'t, B: Build<'t>>(src: &'t str, build: B) -> Result<Tree<'t, B>, ParseError> {
+    Parser::new(src, build).document()
 }
 
 /// Like [`parse`] for bytes that are not yet known to be UTF-8.
-pub fn parse_bytes<A: Allocator + Copy>(src: &[u8], alloc: A) -> Result<Value<'_, A>, ParseError> {
+pub fn parse_bytes<'t, B: Build<'t>>(src: &'t [u8], build: B) -> Result<Tree<'t, B>, ParseError> {
     match core::str::from_utf8(src) {
-        Ok(text) => parse(text, alloc),
+        Ok(text) => parse(text, build),
         Err(e) => Err(ParseError::at(src, e.valid_up_to(), ErrorKind::InvalidUtf8)),
     }
 }
@@ -41,33 +40,32 @@ enum Frame {
     Object(usize),
 }
 
-struct Parser<'src, A: Allocator + Copy> {
-    src: &'src str,
-    bytes: &'src [u8],
+struct Parser<'t, B: Build<'t>> {
+    src: &'t str,
+    bytes: &'t [u8],
     pos: usize,
-    alloc: A,
+    build: B,
     frames: Vec<Frame>,
-    items: Vec<Value<'src, A>>,
-    members: Vec<Member<'src, A>>,
+    items: Vec<Tree<'t, B>>,
+    members: Vec<Member<'t, B::Store>>,
     // Names of the members whose values are still being parsed.
-    keys: Vec<Str<'src, A>>,
-    // Escaped strings are decoded here first so their final allocation
-    // is exact.
-    unescaped: Vec<u8>,
+    keys: Vec<Text<'t, B>>,
+    // Where a `Build` may decode an escaped string before copying it.
+    scratch: String,
 }
 
-impl<'src, A: Allocator + Copy> Parser<'src, A> {
-    fn new(src: &'src str, alloc: A) -> Self {
+impl<'t, B: Build<'t>> Parser<'t, B> {
+    fn new(src: &'t str, build: B) -> Self {
         Parser {
             src,
             bytes: src.as_bytes(),
             pos: 0,
-            alloc,
+            build,
             frames: Vec::new(),
             items: Vec::new(),
             members: Vec::new(),
             keys: Vec::new(),
-            unescaped: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -102,7 +100,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
         }
     }
 
-    fn document(mut self) -> Result<Value<'src, A>, ParseError> {
+    fn document(mut self) -> Result<Tree<'t, B>, ParseError> {
         let value = self.value()?;
         self.skip_whitespace();
         if self.pos != self.bytes.len() {
@@ -111,7 +109,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
         Ok(value)
     }
 
-    fn value(&mut self) -> Result<Value<'src, A>, ParseError> {
+    fn value(&mut self) -> Result<Tree<'t, B>, ParseError> {
         'value: loop {
             self.skip_whitespace();
             let mut done = match self.peek() {
@@ -121,7 +119,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
                     if self.peek() == Some(b'}') {
                         self.pos += 1;
                         self.frames.pop();
-                        Value::Object(AVec::new_in(self.alloc).into_boxed_slice())
+                        Value::Object(self.empty()?)
                     } else {
                         self.key()?;
                         continue 'value;
@@ -132,7 +130,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
                     if self.peek() == Some(b']') {
                         self.pos += 1;
                         self.frames.pop();
-                        Value::Array(AVec::new_in(self.alloc).into_boxed_slice())
+                        Value::Array(self.empty()?)
                     } else {
                         continue 'value;
                     }
@@ -218,11 +216,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
         Ok(())
     }
 
-    fn literal(
-        &mut self,
-        word: &[u8],
-        value: Value<'src, A>,
-    ) -> Result<Value<'src, A>, ParseError> {
+    fn literal(&mut self, word: &[u8], value: Tree<'t, B>) -> Result<Tree<'t, B>, ParseError> {
         if self.bytes[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(value)
@@ -231,21 +225,30 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
         }
     }
 
-    fn finish_items(&mut self, frame: Frame) -> Result<Box<[Value<'src, A>], A>, ParseError> {
-        let (Frame::Array(start) | Frame::Object(start)) = frame;
-        move_into(self.alloc, &mut self.items, start)
+    /// An empty container.
+    fn empty<T: 't>(&self) -> Result<Seq<'t, B, T>, ParseError> {
+        self.build
+            .seq(core::iter::empty())
             .map_err(|()| self.error(ErrorKind::OutOfMemory, self.pos))
     }
 
-    fn finish(&mut self, frame: Frame) -> Result<Box<[Member<'src, A>], A>, ParseError> {
+    fn finish_items(&mut self, frame: Frame) -> Result<Seq<'t, B, Tree<'t, B>>, ParseError> {
         let (Frame::Array(start) | Frame::Object(start)) = frame;
-        move_into(self.alloc, &mut self.members, start)
-            .map_err(|()| self.error(ErrorKind::OutOfMemory, self.pos))
+        self.build
+            .seq(self.items.drain(start..))
+            .map_err(|()| ParseError::at(self.bytes, self.pos, ErrorKind::OutOfMemory))
+    }
+
+    fn finish(&mut self, frame: Frame) -> Result<Seq<'t, B, Member<'t, B::Store>>, ParseError> {
+        let (Frame::Array(start) | Frame::Object(start)) = frame;
+        self.build
+            .seq(self.members.drain(start..))
+            .map_err(|()| ParseError::at(self.bytes, self.pos, ErrorKind::OutOfMemory))
     }
 
     /// Parses a string whose opening quote is at `self.pos`.
     #[inline]
-    fn string(&mut self) -> Result<Str<'src, A>, ParseError> {
+    fn string(&mut self) -> Result<Text<'t, B>, ParseError> {
         let open = self.pos;
         let start = open + 1;
         let end = find_special(self.bytes, start);
@@ -254,7 +257,7 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
                 self.pos = end + 1;
                 // Both ends sit next to ASCII quotes, so they are char
                 // boundaries and the slice check cannot fail.
-                Ok(Str::borrowed(&self.src[start..end]))
+                Ok(self.build.borrowed(&self.src[start..end]))
             }
             Some(b'\\') => self.escaped_string(open, end),
             Some(_) => Err(self.error(ErrorKind::ControlCharacter, end)),
@@ -263,111 +266,33 @@ impl<'src, A: Allocator + Copy> Parser<'src, A> {
     }
 
     /// Slow path for a string with escapes; `first_escape` is the offset of
-    /// its first backslash.
+    /// its first backslash. Every escape is checked here, so that the
+    /// `Build` can decode the contents without failing.
     #[cold]
     fn escaped_string(
         &mut self,
         open: usize,
         first_escape: usize,
-    ) -> Result<Str<'src, A>, ParseError> {
+    ) -> Result<Text<'t, B>, ParseError> {
         let bytes = self.bytes;
-        self.unescaped.clear();
-        self.unescaped
-            .extend_from_slice(&bytes[open + 1..first_escape]);
         let mut i = first_escape;
         loop {
             match bytes.get(i) {
                 Some(b'"') => break,
-                Some(b'\\') => i = self.escape(i)?,
+                Some(b'\\') => {
+                    i = escape_at(bytes, i)
+                        .map_err(|(kind, at)| self.error(kind, at))?
+                        .1
+                }
                 Some(_) => return Err(self.error(ErrorKind::ControlCharacter, i)),
                 None => return Err(self.error(ErrorKind::UnterminatedString, open)),
             }
-            let run_end = find_special(bytes, i);
-            self.unescaped.extend_from_slice(&bytes[i..run_end]);
-            i = run_end;
+            i = find_special(bytes, i);
         }
         self.pos = i + 1;
-        let mut owned = AVec::new_in(self.alloc);
-        owned
-            .try_reserve_exact(self.unescaped.len())
-            .map_err(|_| self.error(ErrorKind::OutOfMemory, open))?;
-        owned.extend_from_slice(&self.unescaped);
-        // SAFETY: the buffer holds whole UTF-8 sequences copied from a
-        // `str` between ASCII delimiters, plus `char`s encoded by
-        // `encode_utf8`, so it is valid UTF-8.
-        Ok(unsafe { Str::owned_unchecked(owned.into_boxed_slice()) })
+        let raw = &self.src[open + 1..i];
+        self.build
+            .escaped(raw, &mut self.scratch)
+            .map_err(|()| ParseError::at(bytes, open, ErrorKind::OutOfMemory))
     }
-
-    /// Decodes the escape at `at` (a backslash) and returns the offset after it.
-    fn escape(&mut self, at: usize) -> Result<usize, ParseError> {
-        let decoded = match self.bytes.get(at + 1) {
-            Some(b'"') => b'"',
-            Some(b'\\') => b'\\',
-            Some(b'/') => b'/',
-            Some(b'b') => 0x08,
-            Some(b'f') => 0x0c,
-            Some(b'n') => b'\n',
-            Some(b'r') => b'\r',
-            Some(b't') => b'\t',
-            Some(b'u') => return self.unicode_escape(at),
-            Some(_) => return Err(self.error(ErrorKind::InvalidEscape, at)),
-            None => return Err(self.error(ErrorKind::UnexpectedEof, at + 1)),
-        };
-        self.unescaped.push(decoded);
-        Ok(at + 2)
-    }
-
-    /// Decodes `\uXXXX`, pairing surrogates, and returns the offset after it.
-    fn unicode_escape(&mut self, at: usize) -> Result<usize, ParseError> {
-        let first = self.hex4(at)?;
-        let (code, end) = match first {
-            0xD800..=0xDBFF => {
-                let is_pair = self.bytes.get(at + 6..at + 8) == Some(b"\\u");
-                let second = if is_pair { self.hex4(at + 6)? } else { 0 };
-                if !(0xDC00..=0xDFFF).contains(&second) {
-                    return Err(self.error(ErrorKind::LoneSurrogate, at));
-                }
-                (
-                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
-                    at + 12,
-                )
-            }
-            0xDC00..=0xDFFF => return Err(self.error(ErrorKind::LoneSurrogate, at)),
-            _ => (first, at + 6),
-        };
-        let Some(c) = char::from_u32(code) else {
-            return Err(self.error(ErrorKind::LoneSurrogate, at));
-        };
-        let mut buf = [0u8; 4];
-        self.unescaped
-            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        Ok(end)
-    }
-
-    /// The four hex digits after the `\u` that starts at `at`.
-    fn hex4(&self, at: usize) -> Result<u32, ParseError> {
-        let digits = self
-            .bytes
-            .get(at + 2..at + 6)
-            .ok_or_else(|| self.error(ErrorKind::InvalidUnicodeEscape, at))?;
-        digits.iter().try_fold(0u32, |acc, &d| {
-            let nibble = (d as char)
-                .to_digit(16)
-                .ok_or_else(|| self.error(ErrorKind::InvalidUnicodeEscape, at))?;
-            Ok(acc << 4 | nibble)
-        })
-    }
-}
-
-/// Moves `stack[start..]` into one exactly sized allocation in `alloc`.
-#[inline]
-fn move_into<T, A: Allocator>(
-    alloc: A,
-    stack: &mut Vec<T>,
-    start: usize,
-) -> Result<Box<[T], A>, ()> {
-    let mut out = AVec::new_in(alloc);
-    out.try_reserve_exact(stack.len() - start).map_err(|_| ())?;
-    out.extend(stack.drain(start..));
-    Ok(out.into_boxed_slice())
 }

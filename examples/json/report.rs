@@ -6,24 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use allocator_api2::alloc::Allocator;
-
-use crate::json::{parse, TreeStats};
+use crate::json::{parse, Build, TreeStats};
 use crate::LIVE_HEAP;
 
 /// Runs measured per allocator; the median is reported.
 pub const RUNS: usize = 5;
-
-/// How a run disposes of its tree.
-#[derive(Clone, Copy)]
-pub enum Release {
-    /// Run destructors: required when the allocator frees per object.
-    Drop,
-    /// Skip destructors: sound for arenas, which free everything at once
-    /// (nothing in the tree owns anything outside it), and the point of
-    /// using one.
-    Forget,
-}
 
 /// Collects one allocator's measurements across runs.
 pub struct Probe<'i> {
@@ -36,20 +23,19 @@ pub struct Probe<'i> {
     faults: Vec<u64>,
 }
 
-impl Probe<'_> {
-    /// Parses the input once in `alloc` (timed), records sizes while the
-    /// tree is alive (`held` says what the allocator holds for it), then
-    /// releases the tree (timed as part of freeing).
-    pub fn parse_in<A: Allocator + Copy>(
-        &mut self,
-        alloc: A,
-        release: Release,
-        held: impl FnOnce() -> Option<usize>,
-    ) {
+impl<'i> Probe<'i> {
+    /// Parses the input once into a tree `build` makes (timed), records
+    /// sizes while the tree is alive (`held` says what the allocator holds
+    /// for it), then drops the tree (timed as part of freeing: the heap
+    /// tree's `Box`es free their nodes; an arena tree has nothing to drop).
+    pub fn parse_in<'t, B: Build<'t>>(&mut self, build: B, held: impl FnOnce() -> Option<usize>)
+    where
+        'i: 't,
+    {
         let live_before = LIVE_HEAP.get();
         let faults_before = minor_faults();
         let start = Instant::now();
-        let tree = parse(self.input, alloc);
+        let tree = parse(self.input, build);
         self.parse.push(start.elapsed());
         if let (Some(before), Some(after)) = (faults_before, minor_faults()) {
             self.faults.push(after - before);
@@ -63,12 +49,9 @@ impl Probe<'_> {
         };
         self.heap_delta = LIVE_HEAP.get().wrapping_sub(live_before);
         self.held = held();
-        self.tree = tree.stats();
+        self.tree = tree.stats(self.input);
         let start = Instant::now();
-        match release {
-            Release::Drop => drop(tree),
-            Release::Forget => core::mem::forget(tree),
-        }
+        drop(tree);
         self.free.push(start.elapsed());
     }
 

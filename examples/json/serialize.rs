@@ -1,12 +1,11 @@
 //! Compact serialisation, used to check that parsing round-trips.
 
-use allocator_api2::alloc::Allocator;
 use core::fmt::Write;
 
-use crate::json::tree::Value;
+use crate::json::tree::{Store, Value};
 
 /// Serialises `value` as compact JSON.
-pub fn to_string<A: Allocator>(value: &Value<'_, A>) -> String {
+pub fn to_string<'t, S: Store<'t>>(value: &Value<'t, S>) -> String {
     let mut out = String::new();
     write_value(value, &mut out);
     out
@@ -18,7 +17,7 @@ pub fn to_string<A: Allocator>(value: &Value<'_, A>) -> String {
 /// Rust's `Debug` for floats prints the shortest round-tripping form, and
 /// its syntax (`1e-7`, `-0.0`, `2.5`) is valid JSON for finite values, which
 /// are the only ones the parser produces.
-pub fn write_value<A: Allocator>(value: &Value<'_, A>, out: &mut String) {
+pub fn write_value<'t, S: Store<'t>>(value: &Value<'t, S>, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),

@@ -1,94 +1,67 @@
-//! The document tree.
+//! The document tree, in two shapes: owning (`Box`es, for the global heap)
+//! and borrowed from an arena (`&'t` slices and strings, for
+//! `anon_arena::Arena` and `bumpalo::Bump`), chosen by a [`Store`].
 
-use allocator_api2::alloc::Allocator;
-use allocator_api2::boxed::Box;
 use core::fmt;
 use core::mem::size_of;
+use core::ops::Deref;
 
-/// A JSON string: borrowed from the input when it had no escapes, otherwise
-/// decoded into the tree's allocator.
-pub struct Str<'src, A: Allocator> {
-    repr: Repr<'src, A>,
+/// How a tree holds its containers and the strings it had to copy.
+pub trait Store<'t>: 't {
+    /// A finished container of `T`s.
+    type Seq<T: 't>: Deref<Target = [T]> + 't;
+    /// A string value or member name.
+    type Text: Deref<Target = str> + 't;
 }
 
-enum Repr<'src, A: Allocator> {
-    Borrowed(&'src str),
-    // Bytes rather than `Box<str, A>` because allocator_api2 0.2 offers no
-    // way to build the latter; the UTF-8 invariant is upheld by `owned`.
-    Owned(Box<[u8], A>),
+/// A tree that owns its nodes: what a global-heap user builds. Strings
+/// without escapes borrow from the input.
+pub struct Heap;
+
+impl<'t> Store<'t> for Heap {
+    type Seq<T: 't> = Box<[T]>;
+    type Text = Str<'t>;
 }
 
-impl<'src, A: Allocator> Str<'src, A> {
-    /// A string that points into the input.
-    pub fn borrowed(s: &'src str) -> Self {
-        Str {
-            repr: Repr::Borrowed(s),
-        }
-    }
+/// A tree in an arena: containers are `&'t [T]` and strings `&'t str`
+/// (into the input, or into the arena when they had escapes), so a node
+/// carries no allocator and nothing needs dropping.
+pub struct Slices;
 
-    /// A string that owns its bytes in an allocator.
-    pub fn owned(bytes: Box<[u8], A>) -> Result<Self, core::str::Utf8Error> {
-        core::str::from_utf8(&bytes)?;
-        Ok(Str {
-            repr: Repr::Owned(bytes),
-        })
-    }
-
-    /// Wraps bytes the parser decoded itself.
-    ///
-    /// # Safety
-    /// `bytes` must be valid UTF-8.
-    pub(crate) unsafe fn owned_unchecked(bytes: Box<[u8], A>) -> Self {
-        Str {
-            repr: Repr::Owned(bytes),
-        }
-    }
-
-    /// The text.
-    #[inline]
-    pub fn as_str(&self) -> &str {
-        match &self.repr {
-            Repr::Borrowed(s) => s,
-            // SAFETY: every constructor of `Owned` checks or guarantees UTF-8,
-            // and the bytes are never handed out mutably.
-            Repr::Owned(bytes) => unsafe { core::str::from_utf8_unchecked(bytes) },
-        }
-    }
-
-    /// Whether the text still points into the input (it had no escapes).
-    pub fn is_borrowed(&self) -> bool {
-        matches!(self.repr, Repr::Borrowed(_))
-    }
+impl<'t> Store<'t> for Slices {
+    type Seq<T: 't> = &'t [T];
+    type Text = &'t str;
 }
 
-impl<A: Allocator> core::ops::Deref for Str<'_, A> {
+/// A string of a [`Heap`] tree: borrowed from the input when it had no
+/// escapes, otherwise decoded into a `Box<str>`.
+pub enum Str<'t> {
+    /// Points into the input.
+    Borrowed(&'t str),
+    /// Decoded from an escaped string.
+    Owned(Box<str>),
+}
+
+impl Deref for Str<'_> {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl<A: Allocator, B: Allocator> PartialEq<Str<'_, B>> for Str<'_, A> {
-    fn eq(&self, other: &Str<'_, B>) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl<A: Allocator> fmt::Debug for Str<'_, A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
+        match self {
+            Str::Borrowed(s) => s,
+            Str::Owned(s) => s,
+        }
     }
 }
 
 /// An object member: name and value.
-pub type Member<'src, A> = (Str<'src, A>, Value<'src, A>);
+pub type Member<'t, S> = (<S as Store<'t>>::Text, Value<'t, S>);
 
 /// One JSON value.
 ///
-/// Containers are boxed slices rather than vectors: the parser knows each
-/// container's final length when it allocates it, and dropping the
+/// Containers are exactly sized slices rather than vectors: the parser
+/// knows each container's final length when it makes it, and dropping the
 /// capacity word makes every node smaller.
-pub enum Value<'src, A: Allocator> {
+pub enum Value<'t, S: Store<'t>> {
     /// `null`.
     Null,
     /// `true` or `false`.
@@ -96,50 +69,48 @@ pub enum Value<'src, A: Allocator> {
     /// Any number; JSON does not distinguish integers.
     Number(f64),
     /// A string.
-    String(Str<'src, A>),
+    String(S::Text),
     /// An array, in document order.
-    Array(Box<[Value<'src, A>], A>),
+    Array(S::Seq<Value<'t, S>>),
     /// An object's members in document order; duplicate names are kept, as
     /// RFC 8259 leaves their meaning to the application.
-    Object(Box<[Member<'src, A>], A>),
+    Object(S::Seq<Member<'t, S>>),
 }
 
-impl<'src, A: Allocator> Value<'src, A> {
+impl<'t, S: Store<'t>> Value<'t, S> {
     /// The first member called `key`, if this is an object that has one.
-    pub fn get(&self, key: &str) -> Option<&Value<'src, A>> {
+    pub fn get(&self, key: &str) -> Option<&Value<'t, S>> {
         match self {
-            Value::Object(members) => members
-                .iter()
-                .find(|(k, _)| k.as_str() == key)
-                .map(|(_, v)| v),
+            Value::Object(members) => members.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    /// Counts nodes and the bytes they requested from the allocator.
-    pub fn stats(&self) -> TreeStats {
+    /// Counts nodes and the bytes they requested from the allocator, for a
+    /// tree parsed from `input` (strings outside it were copied).
+    pub fn stats(&self, input: &str) -> TreeStats {
         let mut stats = TreeStats::default();
-        self.add_stats(&mut stats);
-        stats
-    }
-
-    fn add_stats(&self, stats: &mut TreeStats) {
-        stats.values += 1;
-        match self {
-            Value::String(s) => stats.add_str(s),
-            Value::Array(items) => {
-                stats.bytes += items.len() * size_of::<Value<'src, A>>();
-                items.iter().for_each(|v| v.add_stats(stats));
-            }
-            Value::Object(members) => {
-                stats.bytes += members.len() * size_of::<Member<'src, A>>();
-                for (k, v) in members.iter() {
-                    stats.add_str(k);
-                    v.add_stats(stats);
+        let input = input.as_bytes().as_ptr_range();
+        let mut pending = vec![self];
+        while let Some(value) = pending.pop() {
+            stats.values += 1;
+            match value {
+                Value::String(s) => stats.add_str(s, &input),
+                Value::Array(items) => {
+                    stats.bytes += items.len() * size_of::<Value<'t, S>>();
+                    pending.extend(items.iter());
                 }
+                Value::Object(members) => {
+                    stats.bytes += members.len() * size_of::<Member<'t, S>>();
+                    for (k, v) in members.iter() {
+                        stats.add_str(k, &input);
+                        pending.push(v);
+                    }
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
+        stats
     }
 }
 
@@ -155,23 +126,23 @@ pub struct TreeStats {
 }
 
 impl TreeStats {
-    fn add_str<A: Allocator>(&mut self, s: &Str<'_, A>) {
-        if !s.is_borrowed() {
+    fn add_str(&mut self, s: &str, input: &core::ops::Range<*const u8>) {
+        if !s.is_empty() && !input.contains(&s.as_ptr()) {
             self.owned_strings += 1;
             self.bytes += s.len();
         }
     }
 }
 
-impl<A: Allocator, B: Allocator> PartialEq<Value<'_, B>> for Value<'_, A> {
-    /// Structural equality across allocators, so a tree in an arena can be
+impl<'a, 'b, S: Store<'a>, R: Store<'b>> PartialEq<Value<'b, R>> for Value<'a, S> {
+    /// Structural equality across stores, so a tree in an arena can be
     /// checked against one in the global heap.
-    fn eq(&self, other: &Value<'_, B>) -> bool {
+    fn eq(&self, other: &Value<'b, R>) -> bool {
         match (self, other) {
             (Value::Null, Value::Null) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Number(a), Value::Number(b)) => a == b,
-            (Value::String(a), Value::String(b)) => a == b,
+            (Value::String(a), Value::String(b)) => **a == **b,
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y)
             }
@@ -179,24 +150,24 @@ impl<A: Allocator, B: Allocator> PartialEq<Value<'_, B>> for Value<'_, A> {
                 a.len() == b.len()
                     && a.iter()
                         .zip(b.iter())
-                        .all(|((ka, va), (kb, vb))| ka == kb && va == vb)
+                        .all(|((ka, va), (kb, vb))| **ka == **kb && va == vb)
             }
             _ => false,
         }
     }
 }
 
-impl<A: Allocator> fmt::Debug for Value<'_, A> {
+impl<'t, S: Store<'t>> fmt::Debug for Value<'t, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("Null"),
             Value::Bool(b) => write!(f, "Bool({b})"),
             Value::Number(n) => write!(f, "Number({n:?})"),
-            Value::String(s) => write!(f, "String({s:?})"),
+            Value::String(s) => write!(f, "String({:?})", &**s),
             Value::Array(items) => f.debug_list().entries(items.iter()).finish(),
             Value::Object(members) => f
                 .debug_map()
-                .entries(members.iter().map(|(k, v)| (k, v)))
+                .entries(members.iter().map(|(k, v)| (&**k, v)))
                 .finish(),
         }
     }

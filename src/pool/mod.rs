@@ -17,13 +17,13 @@ use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::exhausted::{self, Bounds, Exhausted};
 use crate::math::{align_up, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawPool};
 use crate::region::{self, Region};
 use crate::stats::PoolStats;
-use crate::try_vec::ReportsRemaining;
 
 mod boxed;
 

@@ -54,7 +54,7 @@ macro_rules! stack_allocator {
 
         $crate::alloc_api::impl_allocator!([$($generics)*] $self_ty);
 
-        impl<$($generics)*> $crate::try_vec::ReportsRemaining for $self_ty {
+        impl<$($generics)*> $crate::collections::ReportsRemaining for $self_ty {
             #[inline]
             fn remaining_bytes(&self) -> Option<usize> {
                 Some(self.remaining())

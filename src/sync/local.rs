@@ -21,11 +21,11 @@ use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
 use crate::alloc_methods::alloc_methods;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawCursor};
 use crate::sync::SyncArena;
-use crate::try_vec::ReportsRemaining;
 
 /// The first lease a handle claims: small, so that short-lived handles
 /// waste little.

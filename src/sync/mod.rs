@@ -13,11 +13,11 @@ use core::ptr::NonNull;
 use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 use crate::stats::Stats;
-use crate::try_vec::ReportsRemaining;
 
 mod local;
 

@@ -63,6 +63,46 @@ fn a_read_past_the_end_of_a_block_is_reported() {
 }
 
 #[test]
+fn a_read_into_a_block_given_back_is_reported() {
+    // A box handed to `dealloc`, the slack `alloc_iter` gave back past its
+    // last item, and the block of an initialiser that failed.
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let boxed = anon_arena::ArenaBox::new_in(7u64, &arena);
+        let stale: *const u64 = &*boxed;
+        arena.dealloc(boxed);
+        // SAFETY: none — this is the bug ASan must catch.
+        let value = unsafe { stale.read_volatile() };
+        eprintln!("read {value} after dealloc unnoticed");
+    });
+    assert_ne!(end, ChildEnd::Exited(0), "{report}");
+    assert!(report.contains("use-after-poison"), "{report}");
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let items = arena.alloc_iter((0..3u64).filter(|_| true));
+        // SAFETY: none — the block grew to 8 items and ends at 3 now.
+        let value = unsafe { items.as_ptr().add(4).read_volatile() };
+        eprintln!("read {value} past the items unnoticed");
+    });
+    assert_ne!(end, ChildEnd::Exited(0), "{report}");
+    assert!(report.contains("use-after-poison"), "{report}");
+    let (end, report) = child_report(|| {
+        let arena = Arena::with_capacity(1 << 20);
+        let mut stale: *const [u8; 64] = core::ptr::null();
+        let failed = arena.alloc_try_with(|| {
+            stale = arena.alloc([1u8; 64]);
+            Err::<u8, ()>(())
+        });
+        assert!(failed.is_err());
+        // SAFETY: the closure's block is live: it keeps the failed block
+        // (below it) from being given back, and nothing reused either.
+        let ok = unsafe { stale.read_volatile() };
+        assert_eq!(ok, [1u8; 64]);
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
+}
+
+#[test]
 fn live_blocks_and_reused_space_are_not_reported() {
     let (end, report) = child_report(|| {
         let mut arena = Arena::with_capacity(1 << 20);

@@ -1,10 +1,12 @@
 //! `Builder::on_exhausted`: with `Exhausted::Panic` a collection growing
-//! past the cap unwinds with the allocator's numbers and stays valid; with
+//! past the cap (`Vec`, `hashbrown::HashMap`, the crate's `String`, `Box`)
+//! unwinds with the allocator's numbers and stays valid; with
 //! the default, `Exhausted::Error`, the `Allocator` impl returns
 //! `AllocError`, which a collection's infallible methods turn into an
-//! abort (run in a forked child here, so the test documents it).
+//! abort (run in a process of its own here, so the test documents it).
 
 use std::alloc::Layout;
+use std::fmt::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use allocator_api2::alloc::Allocator;
@@ -13,7 +15,7 @@ use allocator_api2::vec::Vec;
 use anon_arena::{Arena, Exhausted, Pool, StackArena, SyncArena};
 use hashbrown::HashMap;
 
-use crate::common::{in_child, panic_message, ChildEnd};
+use crate::common::{alone, panic_message, run_alone};
 
 /// A 16 KiB arena that panics when full.
 fn panicking_arena() -> Arena {
@@ -94,6 +96,31 @@ fn a_hash_map_outgrowing_a_panicking_arena_unwinds_and_keeps_its_entries() {
     assert_eq!(map.remove(&0), Some(0));
     assert_eq!((map.len() as u64, map[&1]), (len - 1, 7));
     drop(map);
+}
+
+#[test]
+fn a_string_outgrowing_a_panicking_arena_unwinds_and_keeps_its_text() {
+    let arena = panicking_arena();
+    let mut text = anon_arena::collections::String::new_in(&arena);
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        for i in 0u32.. {
+            write!(text, "{i},").unwrap();
+        }
+    }));
+    let message = panic_message(caught.unwrap_err());
+    assert!(message.starts_with("Arena: cannot allocate"), "{message}");
+    // In the heap: the arena is full.
+    let numbers: std::vec::Vec<u32> = text
+        .split_terminator(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        numbers.iter().copied().eq(0..numbers.len() as u32),
+        "text intact"
+    );
+    text.truncate(2);
+    text.push('!');
+    assert_eq!(text, "0,!");
 }
 
 #[test]
@@ -191,26 +218,26 @@ fn panic_mode_leaves_the_alloc_and_try_methods_as_they_were() {
     );
 }
 
+/// Run alone by the test below: aborts the process.
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot fork")]
-fn by_default_a_vec_outgrowing_the_arena_aborts_the_process() {
-    let end = in_child(|| {
+#[ignore = "aborts the process: run by by_default_a_vec_outgrowing_the_arena_aborts"]
+fn a_vec_outgrows_a_default_arena() {
+    if alone("exhausted::a_vec_outgrows_a_default_arena") {
         let arena = Arena::with_capacity(4096);
         let mut v: Vec<u64, _> = Vec::new_in(&arena);
         v.extend(0..10_000);
-        0
-    });
-    assert_eq!(end, ChildEnd::Signaled(libc::SIGABRT));
+    }
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri cannot fork")]
-fn under_panic_the_same_vec_unwinds_in_the_child_and_it_exits_cleanly() {
-    let end = in_child(|| {
-        let arena = panicking_arena();
-        let mut v: Vec<u64, _> = Vec::new_in(&arena);
-        let caught = catch_unwind(AssertUnwindSafe(|| v.extend(0..10_000)));
-        i32::from(caught.is_err())
-    });
-    assert_eq!(end, ChildEnd::Exited(1));
+#[cfg_attr(miri, ignore = "Miri cannot start processes")]
+fn by_default_a_vec_outgrowing_the_arena_aborts() {
+    use std::os::unix::process::ExitStatusExt;
+    let child = run_alone("exhausted::a_vec_outgrows_a_default_arena");
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert_eq!(child.status.signal(), Some(libc::SIGABRT), "{stderr}");
+    assert!(
+        stderr.contains("memory allocation of 80000 bytes failed"),
+        "{stderr}"
+    );
 }

@@ -132,6 +132,123 @@ fn committed_seeds_pass() {
     assert!(replayed > 0, "{} holds no seeds", root.display());
 }
 
+/// Every arena operation that grows a block or can fail midway, on both
+/// paths: collections that fit and end at their last element, ones that
+/// run out of room partway (refused with the numbers from before the
+/// call, the cursor back where it was), failing initialisers, and boxes
+/// given back or kept; near the end of the arena too.
+#[test]
+fn arena_program_exercises_growing_and_failing_operations() {
+    use anon_arena_model::arena_ops::ArenaOp::*;
+    use anon_arena_model::input::{Align, Size, CAPACITY};
+    let program = [
+        Boxed {
+            seed: 1,
+            dealloc: true,
+        },
+        Boxed {
+            seed: 2,
+            dealloc: false,
+        },
+        Iter {
+            len: Size(10),
+            filtered: true,
+        },
+        Iter {
+            len: Size(10),
+            filtered: false,
+        },
+        Iter {
+            len: Size(0),
+            filtered: true,
+        },
+        Fmt {
+            len: Size(100),
+            piece: 5,
+        },
+        Fmt {
+            len: Size(0),
+            piece: 0,
+        },
+        TryWith {
+            seed: 3,
+            fail: true,
+        },
+        TryWith {
+            seed: 4,
+            fail: false,
+        },
+        TryFill {
+            len: Size(8),
+            fail_at: Size(3),
+        },
+        TryFill {
+            len: Size(8),
+            fail_at: Size(100),
+        },
+        Iter {
+            len: Size(CAPACITY),
+            filtered: true,
+        },
+        Fmt {
+            len: Size(2 * CAPACITY),
+            piece: 14,
+        },
+        Reset,
+        // 64 bytes left.
+        Layout {
+            size: Size(CAPACITY - 64),
+            align: Align(8),
+        },
+        TryWith {
+            seed: 5,
+            fail: true,
+        },
+        Iter {
+            len: Size(100),
+            filtered: true,
+        }, // refused at 33 items
+        Fmt {
+            len: Size(100),
+            piece: 6,
+        }, // refused at 70 bytes
+        TryFill {
+            len: Size(8),
+            fail_at: Size(3),
+        },
+        Boxed {
+            seed: 6,
+            dealloc: true,
+        },
+        Iter {
+            len: Size(32),
+            filtered: true,
+        }, // exactly fills the arena
+        TryWith {
+            seed: 7,
+            fail: false,
+        }, // no room
+        Iter {
+            len: Size(1),
+            filtered: false,
+        },
+        Fmt {
+            len: Size(1),
+            piece: 0,
+        },
+        Boxed {
+            seed: 8,
+            dealloc: false,
+        },
+        Release,
+        Fmt {
+            len: Size(9),
+            piece: 2,
+        },
+    ];
+    arena_ops::run(&program).unwrap();
+}
+
 /// Every stack operation on a path where it does something: nested scopes,
 /// accepted and refused marks, a straddled mark, trait calls on the open
 /// scope's blocks and on the parent's (the floor: freed, shrunk and grown
@@ -403,6 +520,40 @@ fn sync_program_exercises_every_operation() {
         reset(true),
         alloc(0, 3, 2),
         allocate(0, 8, true),
+        // Growing collections from the arena and from a handle, one long
+        // enough to outgrow its lease; then boxes given back by their own
+        // allocator, by the arena, by another handle.
+        Open,
+        Open,
+        alloc(0, 6, 300),
+        alloc(1, 6, 3000),
+        alloc(2, 7, 500),
+        Dealloc {
+            from: 1,
+            to: 1,
+            seed: 1,
+        },
+        Dealloc {
+            from: 1,
+            to: 0,
+            seed: 2,
+        },
+        Dealloc {
+            from: 0,
+            to: 2,
+            seed: 3,
+        },
+        Dealloc {
+            from: 2,
+            to: 1,
+            seed: 4,
+        },
+        Dealloc {
+            from: 0,
+            to: 0,
+            seed: 5,
+        },
+        alloc(1, 3, 10),
     ]);
     sync_ops::run(&program).unwrap();
 }

@@ -23,11 +23,16 @@ fn generated_document_round_trips_in_every_allocator() {
     assert!(heap == in_arena);
     // The tree asks for the same bytes whatever holds it; the arena adds
     // only rounding to 8 per block.
-    let stats = in_arena.stats();
+    let stats = in_arena.stats(&doc);
     assert!(arena.allocated_bytes() >= stats.bytes);
     assert!(arena.allocated_bytes() <= stats.bytes + 8 * stats.values);
 
-    assert_eq!(heap.stats().owned_strings, stats.owned_strings);
+    assert_eq!(heap.stats(&doc).owned_strings, stats.owned_strings);
+    assert_eq!(
+        in_bump.stats(&doc),
+        stats,
+        "the two arena trees have one shape"
+    );
     assert!(stats.owned_strings > 0, "generator must exercise escapes");
     let Value::Array(records) = &heap else {
         panic!("top level is an array")

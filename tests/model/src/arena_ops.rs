@@ -1,13 +1,22 @@
-//! Programs over `Arena`'s own surface (`alloc*`, `try_*`, `reset`,
+//! Programs over `Arena`'s own surface (`alloc*`, `try_*`, `alloc_iter`,
+//! `alloc_fmt`, the fallible initialisers, `ArenaBox`, `reset`,
 //! `release`), checked by the [`Checker`] and by an exact model of the
 //! cursor: each block must start where the model says, each refusal must be
 //! one the model predicts, with the numbers the model computes.
+//!
+//! The rewinding rule is part of the model: an initialiser that fails
+//! leaves the cursor where it was, and a collection that grows (an
+//! iterator without a size hint, formatted text) ends exactly at its last
+//! element, as if made at its final size.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
+use core::fmt;
+use core::num::NonZeroU64;
+
 use crate::math::bytes_needed_ref;
-use anon_arena::{Arena, Error};
+use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
 use arbitrary::Arbitrary;
 
 use crate::input::{program, Align, Edgy, Size, CAPACITY};
@@ -73,6 +82,45 @@ pub enum ArenaOp {
     Absurd {
         /// Elements.
         len: Edgy,
+    },
+    /// `try_alloc_iter` of `len` `u16`s, from an exact-size iterator or,
+    /// `filtered`, one with no size hint (the block grows as it goes).
+    Iter {
+        /// Items.
+        len: Size,
+        /// Through `filter`, which hides the length.
+        filtered: bool,
+    },
+    /// `try_alloc_fmt` of `len` bytes written `piece` bytes at a time.
+    Fmt {
+        /// Bytes of text.
+        len: Size,
+        /// Bytes per write (modulo 16, plus 1).
+        piece: u8,
+    },
+    /// `try_alloc_try_with` of a non-zero `u64` whose initialiser fails
+    /// (`fail`) or succeeds: a failure leaves the cursor where it was.
+    TryWith {
+        /// The value's bytes come from this.
+        seed: u64,
+        /// The initialiser returns `Err`.
+        fail: bool,
+    },
+    /// `alloc_slice_try_fill_with` of `len` `u32`s failing at element
+    /// `fail_at` (no failure when it is `len` or more).
+    TryFill {
+        /// Elements.
+        len: Size,
+        /// The element whose initialiser fails.
+        fail_at: Size,
+    },
+    /// `ArenaBox::try_new_in` of a `u64`, then `dealloc` (gives the newest
+    /// block back) or `leak`.
+    Boxed {
+        /// The value.
+        seed: u64,
+        /// `dealloc` rather than `leak`.
+        dealloc: bool,
     },
     /// `reset`.
     Reset,
@@ -207,6 +255,114 @@ fn apply(
             };
             outcome.slice(len.0, result, &expected)
         }
+        ArenaOp::Iter { len, filtered } => {
+            let len = short::<u16>(len);
+            let expected: Vec<u16> = (0..len).map(|i| i as u16).collect();
+            let items = (0..len).map(|i| i as u16);
+            let result = if filtered {
+                arena.try_alloc_iter(items.filter(|_| true))
+            } else {
+                arena.try_alloc_iter(items)
+            };
+            // An exact-size iterator asks for the whole slice first; one
+            // without a hint grows until the first item that does not fit.
+            let intended = if filtered {
+                grown_until_refused(outcome.model, len, 2, 2)
+            } else {
+                Layout::array::<u16>(len).ok()
+            };
+            let result = result.map(|items| {
+                let layout = Layout::for_value(items);
+                (NonNull::from(items).cast(), layout)
+            });
+            outcome.check(intended, result, &bytes_of(&expected, u16::to_ne_bytes))
+        }
+        ArenaOp::Fmt { len, piece } => {
+            let len = short::<u8>(len);
+            let piece = usize::from(piece % 16) + 1;
+            let result = arena
+                .try_alloc_fmt(format_args!("{}", Pieces { len, piece }))
+                .map(|text| {
+                    let layout = Layout::for_value(text);
+                    (NonNull::from(str_bytes(text)).cast(), layout)
+                });
+            let intended = grown_until_refused(outcome.model, len, piece, 1);
+            outcome.check(intended, result, &vec![b'x'; len])
+        }
+        ArenaOp::TryWith { seed, fail } => {
+            // `Result<NonZeroU64, ()>` is one word with the value at its
+            // start (the documented `Option`-like layout), so the block
+            // is the value's.
+            let value = NonZeroU64::new(seed | 1).unwrap_or(NonZeroU64::MIN);
+            let layout = Layout::new::<Result<NonZeroU64, ()>>();
+            let result = arena.try_alloc_try_with(|| if fail { Err(()) } else { Ok(value) });
+            let result = match result {
+                Err(AllocOrInitError::Init(())) if fail => {
+                    return match outcome.model.fresh(layout) {
+                        Some(_) => Ok(()),
+                        None => Err(Violation::WrongOutcome(
+                            "an initialiser ran with no room".into(),
+                        )),
+                    };
+                }
+                Err(AllocOrInitError::Init(())) => {
+                    return Err(Violation::WrongOutcome(
+                        "a succeeding initialiser failed".into(),
+                    ))
+                }
+                Err(AllocOrInitError::Alloc(error)) => Err(error),
+                Ok(kept) => Ok((NonNull::from(kept).cast(), layout)),
+            };
+            outcome.check(Some(layout), result, &value.get().to_ne_bytes())
+        }
+        ArenaOp::TryFill { len, fail_at } => {
+            let len = short::<u32>(len);
+            let fail_at = fail_at.0;
+            let Some(fits) = Layout::array::<u32>(len)
+                .ok()
+                .filter(|&l| outcome.model.fresh(l).is_some())
+            else {
+                // The panicking form: only when the model says it fits.
+                return Ok(());
+            };
+            let result = arena.alloc_slice_try_fill_with(len, |i| {
+                if i == fail_at {
+                    Err(i)
+                } else {
+                    Ok(i as u32)
+                }
+            });
+            match result {
+                Err(at) if at == fail_at && fail_at < len => Ok(()),
+                Ok(items) if fail_at >= len => {
+                    let expected: Vec<u32> = (0..len as u32).collect();
+                    let result = Ok((NonNull::from(items).cast(), fits));
+                    outcome.check(Some(fits), result, &bytes_of(&expected, u32::to_ne_bytes))
+                }
+                other => Err(Violation::WrongOutcome(format!(
+                    "alloc_slice_try_fill_with({len}) failing at {fail_at} gave {:?}",
+                    other.map(|items| items.len())
+                ))),
+            }
+        }
+        ArenaOp::Boxed { seed, dealloc } => {
+            let layout = Layout::new::<u64>();
+            match ArenaBox::try_new_in(seed, &*arena) {
+                Ok(boxed) if dealloc => {
+                    if outcome.model.fresh(layout).is_none() {
+                        return Err(Violation::WrongOutcome("a box with no room".into()));
+                    }
+                    // Made at the top and given straight back.
+                    arena.dealloc(boxed);
+                    Ok(())
+                }
+                result => {
+                    let result =
+                        result.map(|boxed| (NonNull::from(ArenaBox::leak(boxed)).cast(), layout));
+                    outcome.check(Some(layout), result, &seed.to_ne_bytes())
+                }
+            }
+        }
         ArenaOp::Reset | ArenaOp::Release => {
             outcome.checker.clear(Some(outcome.model.base))?;
             if let ArenaOp::Release = op {
@@ -216,6 +372,47 @@ fn apply(
             }
             outcome.model.pos = 0;
             Ok(())
+        }
+    }
+}
+
+/// `len` bytes of `'x'`, written `piece` bytes at a time.
+struct Pieces {
+    len: usize,
+    piece: usize,
+}
+
+impl fmt::Display for Pieces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut left = self.len;
+        while left > 0 {
+            let now = left.min(self.piece);
+            f.write_str(&"x".repeat(now))?;
+            left -= now;
+        }
+        Ok(())
+    }
+}
+
+/// What a collection that grows `step` elements of `size` bytes at a time
+/// up to `len` asks the model for: the whole collection if it fits, else
+/// the first length that does not (the error reports it).
+fn grown_until_refused(
+    model: &CursorModel,
+    len: usize,
+    step: usize,
+    size: usize,
+) -> Option<Layout> {
+    let array = |n: usize| Layout::from_size_align(n * size, size).ok();
+    if array(len).is_some_and(|layout| model.fresh(layout).is_some()) {
+        return array(len);
+    }
+    let mut n = 0;
+    loop {
+        n = (n + step).min(len);
+        let layout = array(n)?;
+        if model.fresh(layout).is_none() {
+            return Some(layout);
         }
     }
 }

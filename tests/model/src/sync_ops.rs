@@ -12,12 +12,15 @@
 //! [`CursorModel`] from wherever its shared cursor stands; trait calls on
 //! a handle shrink in place when the address allows. A dropped handle's
 //! blocks are then freed and resized through another handle or the arena
-//! (outside every live lease, they are the shared cursor's).
+//! (outside every live lease, they are the shared cursor's). `ArenaBox`es
+//! made through one of them are given back through any other
+//! (`dealloc`): a box from another handle's lease must never move a
+//! cursor over a live block.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
-use anon_arena::{Error, LocalArena, SyncArena};
+use anon_arena::{ArenaBox, Error, LocalArena, SyncArena};
 use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
@@ -37,10 +40,11 @@ const ARENA: u32 = 1;
 #[derive(Clone, Debug, Arbitrary)]
 pub enum SyncOp {
     /// An allocation through the arena (`on == 0`) or a handle (`on - 1`,
-    /// modulo their number); `kind % 6` picks `try_alloc_layout`,
+    /// modulo their number); `kind % 8` picks `try_alloc_layout`,
     /// `try_alloc_slice_fill_copy` (bytes), `try_alloc_str`,
     /// `try_alloc_slice_fill_with` (`u64`), `try_alloc_slice_fill_default`
-    /// (`u32`) or `try_alloc` (`u64`).
+    /// (`u32`), `try_alloc` (`u64`), `try_alloc_iter` (`u16`s with no size
+    /// hint, growing across leases) or `try_alloc_fmt`.
     Alloc {
         /// Where from.
         on: u8,
@@ -60,6 +64,18 @@ pub enum SyncOp {
     Drop {
         /// Which handle.
         which: Which,
+    },
+    /// An `ArenaBox` made through the arena or a handle (`from`, as `on`
+    /// for `Alloc`) and given back through `dealloc` of the arena or a
+    /// handle (`to`), maybe another: dropped, and its block freed only if
+    /// it is the newest of the cursor that frees it.
+    Dealloc {
+        /// Where the box comes from.
+        from: u8,
+        /// Who gives it back.
+        to: u8,
+        /// Its value.
+        seed: u64,
     },
     /// A call through the `Allocator` trait of the arena (`on == 0`) or a
     /// handle (as for `Alloc`), on the blocks that allocator handed out.
@@ -86,6 +102,25 @@ trait Surface {
     fn fill_with(&self, len: usize) -> Served;
     fn fill_default(&self, len: usize) -> Served;
     fn value(&self, value: u64) -> Served;
+    fn iter(&self, len: usize) -> Served;
+    fn fmt(&self, len: usize) -> Served;
+    fn boxed(&self, value: u64) -> Option<ArenaBox<'_, u64>>;
+    fn dealloc_box(&self, boxed: ArenaBox<'_, u64>);
+}
+
+/// `len` bytes of `'x'`, written a few at a time.
+struct Text(usize);
+
+impl core::fmt::Display for Text {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut left = self.0;
+        while left > 0 {
+            let now = left.min(7);
+            f.write_str(&"xxxxxxx"[..now])?;
+            left -= now;
+        }
+        Ok(())
+    }
 }
 
 macro_rules! surface {
@@ -114,6 +149,21 @@ macro_rules! surface {
             fn value(&self, value: u64) -> Served {
                 self.try_alloc(value)
                     .map(|v| (NonNull::from(v).cast(), Layout::new::<u64>()))
+            }
+            fn iter(&self, len: usize) -> Served {
+                block(self.try_alloc_iter((0..len).map(|i| i as u16).filter(|_| true)))
+            }
+            fn fmt(&self, len: usize) -> Served {
+                self.try_alloc_fmt(format_args!("{}", Text(len))).map(|s| {
+                    let layout = Layout::for_value(s);
+                    (NonNull::from(s).cast(), layout)
+                })
+            }
+            fn boxed(&self, value: u64) -> Option<ArenaBox<'_, u64>> {
+                ArenaBox::try_new_in(value, self).ok()
+            }
+            fn dealloc_box(&self, boxed: ArenaBox<'_, u64>) {
+                self.dealloc(boxed);
             }
         }
     )*};
@@ -225,6 +275,24 @@ fn run_epoch(
                 };
                 result.map_err(fail)?;
             }
+            SyncOp::Dealloc { from, to, seed } => {
+                let boxed = match handle(from) {
+                    Some(index) => handles[index].1.boxed(seed),
+                    None => arena.boxed(seed),
+                };
+                if let Some(boxed) = boxed {
+                    // Whether its block comes back depends on which cursor
+                    // frees it: the next block may start anywhere free.
+                    checker.forget_reuse();
+                    if *boxed != seed {
+                        return Err(fail(Violation::WrongOutcome("a box lost its value".into())));
+                    }
+                    match handle(to) {
+                        Some(index) => handles[index].1.dealloc_box(boxed),
+                        None => arena.dealloc_box(boxed),
+                    }
+                }
+            }
             SyncOp::Trait { on, ref op } => {
                 let result = match handle(on) {
                     Some(index) => {
@@ -306,7 +374,16 @@ fn alloc<S: Surface>(
     // A length just past the capacity fails as surely as a huge one.
     let short = |size: usize| len.0.min(CAPACITY / size + 1);
     let expected: Vec<u8>;
-    let (intended, result) = match kind % 6 {
+    // Growing collections may be refused wherever a lease or the arena ran
+    // out, and may leave copies behind in older leases: only their blocks
+    // are judged, not their refusals or where the next block starts.
+    let growing = kind % 8 >= 6;
+    if growing {
+        checker.forget_reuse();
+    }
+    let lenient = |_: Layout| true;
+    let may_refuse: &dyn Fn(Layout) -> bool = if growing { &lenient } else { &may_refuse };
+    let (intended, result) = match kind % 8 {
         0 => {
             let Ok(layout) = Layout::from_size_align(len.0, align.0) else {
                 return Ok(());
@@ -336,10 +413,20 @@ fn alloc<S: Surface>(
             expected = vec![0; len * 4];
             (Layout::array::<u32>(len), on.fill_default(len))
         }
-        _ => {
+        5 => {
             let value = u64::from(fill) * 0x0101_0101_0101_0101;
             expected = value.to_ne_bytes().to_vec();
             (Ok(Layout::new::<u64>()), on.value(value))
+        }
+        6 => {
+            let len = short(2);
+            expected = (0..len).flat_map(|i| (i as u16).to_ne_bytes()).collect();
+            (Layout::array::<u16>(len), on.iter(len))
+        }
+        _ => {
+            let len = short(1);
+            expected = vec![b'x'; len];
+            (Layout::array::<u8>(len), on.fmt(len))
         }
     };
     let Ok(intended) = intended else {

@@ -34,10 +34,10 @@ pub trait ReportsRemaining {
 #[cfg(feature = "allocator-api2-02")]
 impl ReportsRemaining for allocator_api2::alloc::Global {}
 
-#[cfg(all(feature = "std", feature = "allocator-api2-02"))]
+#[cfg(feature = "collections")]
 pub use vec_ext::TryVec;
 
-#[cfg(all(feature = "std", feature = "allocator-api2-02"))]
+#[cfg(feature = "collections")]
 mod vec_ext {
     use allocator_api2::alloc::Allocator;
     use allocator_api2::collections::{TryReserveError, TryReserveErrorKind};
