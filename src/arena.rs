@@ -168,8 +168,9 @@ impl Arena {
     /// [`allocated_bytes`](Arena::allocated_bytes) (from the start,
     /// padding included), without a new mapping; `None` lifts the cap. A
     /// fuzz harness sets one per input: a runaway input then fails with
-    /// [`Error::Exhausted`] (or, under [`Exhausted::Panic`], a panic) at
-    /// `limit` bytes instead of filling the whole reservation.
+    /// [`Error::Exhausted`] (or, under
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic), a panic) at `limit`
+    /// bytes instead of filling the whole reservation.
     ///
     /// The limit counts down to multiples of 8 and is at most the
     /// capacity; `Some(usize::MAX)` is no limit. Blocks already handed out
