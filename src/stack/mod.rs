@@ -434,7 +434,7 @@ impl StackArena {
     /// use allocator_api2::vec::Vec;
     /// let mut arena = anon_arena::StackArena::with_capacity(4096);
     /// let escaped = arena.scope(|scope| {
-    ///     let mut v = Vec::new_in(&*scope);
+    ///     let mut v = Vec::new_in(&scope);
     ///     v.push(1u32);
     ///     v
     /// });
