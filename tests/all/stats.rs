@@ -5,9 +5,19 @@ use allocator_api2::boxed::Box;
 use allocator_api2::vec::Vec;
 use anon_arena::{Arena, Pool, RegionCache, StackArena, SyncArena};
 
+/// An arena on a new mapping: one taken from the process-wide cache may
+/// come with another test's written bytes, which `release` hands back too.
+fn fresh_arena(bytes: usize) -> Arena {
+    Arena::builder()
+        .capacity(bytes)
+        .recycle(false)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn the_high_water_mark_survives_frees_resets_and_releases() {
-    let mut arena = Arena::with_capacity(1 << 20);
+    let mut arena = fresh_arena(1 << 20);
     let mut v: Vec<u8, _> = Vec::new_in(&arena);
     v.extend_from_slice(&[1; 30_000]);
     drop(v); // the newest block pops: allocated falls to 0
@@ -79,7 +89,7 @@ fn every_bump_type_reports_its_numbers() {
 
 #[test]
 fn display_is_one_line_with_every_number() {
-    let mut arena = Arena::with_capacity(1 << 16);
+    let mut arena = fresh_arena(1 << 16);
     arena.alloc_slice_fill_copy(10_000, 0u8);
     arena.release();
     arena.alloc([0u8; 24]);
