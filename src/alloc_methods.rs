@@ -34,6 +34,40 @@ pub(crate) fn alloc_failed(allocator: &str, layout: Layout, error: Error) -> ! {
     )
 }
 
+/// [`alloc_failed`] for a slice of `len` `T`s, whose layout may not exist:
+/// the message gives the whole request even when its size overflows.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn alloc_slice_failed<T>(allocator: &str, len: usize, error: Error) -> ! {
+    alloc_elements_failed(allocator, len, Layout::new::<T>(), error)
+}
+
+/// [`alloc_failed`] for `len` elements of the layout `element`.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn alloc_elements_failed(
+    allocator: &str,
+    len: usize,
+    element: Layout,
+    error: Error,
+) -> ! {
+    let whole = len
+        .checked_mul(element.size())
+        .and_then(|size| Layout::from_size_align(size, element.align()).ok());
+    match whole {
+        Some(layout) => alloc_failed(allocator, layout, error),
+        None => panic!(
+            "{allocator}: cannot allocate {len} elements of {} bytes ({} bytes) aligned to {}: {error}",
+            element.size(),
+            // Cannot overflow: both factors are below 2^64.
+            len as u128 * element.size() as u128,
+            element.align()
+        ),
+    }
+}
+
 /// Writes the inherent allocation methods for `$ty`, whose doc examples
 /// create one with the expression `$new`.
 ///
@@ -334,11 +368,7 @@ macro_rules! alloc_methods {
             pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &$out mut [T] {
                 match self.try_alloc_slice_fill_with(len, f) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::alloc_methods::alloc_failed(
-                        stringify!($ty),
-                        core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
-                        error,
-                    ),
+                    Err(error) => $crate::alloc_methods::alloc_slice_failed::<T>(stringify!($ty), len, error),
                 }
             }
 
@@ -432,11 +462,7 @@ macro_rules! alloc_methods {
                 let len = iter.len();
                 match self.try_alloc_slice_fill_iter(iter) {
                     Ok(slice) => slice,
-                    Err(error) => $crate::alloc_methods::alloc_failed(
-                        stringify!($ty),
-                        core::alloc::Layout::array::<T>(len).unwrap_or(core::alloc::Layout::new::<T>()),
-                        error,
-                    ),
+                    Err(error) => $crate::alloc_methods::alloc_slice_failed::<T>(stringify!($ty), len, error),
                 }
             }
 

@@ -98,12 +98,9 @@ impl Refusal {
             Request::Bytes(layout) => {
                 crate::alloc_methods::alloc_failed(allocator, layout, self.error)
             }
-            Request::Elements { len, element } => panic!(
-                "{allocator}: cannot allocate {len} elements of {} bytes aligned to {}: {}",
-                element.size(),
-                element.align(),
-                self.error
-            ),
+            Request::Elements { len, element } => {
+                crate::alloc_methods::alloc_elements_failed(allocator, len, element, self.error)
+            }
         }
     }
 }

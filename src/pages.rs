@@ -1,18 +1,26 @@
 //! [`PageAllocator`]: every allocation its own anonymous mapping, unmapped
 //! the moment it is freed, resized with `mremap`.
 //!
+//! Every live mapping's base pointer is kept in a [`registry`], and
+//! resizes and frees act through it, never through the caller's pointer
+//! (whose provenance may cover only part of the mapping).
+//!
 //! `unsafe` is allowed here because the allocator hands out, resizes and
 //! takes back raw mappings through the region layer's `map_pages`, `remap`
 //! and `unmap`, and implements the unsafe `RawAllocator` contract.
 #![allow(unsafe_code)]
 
+mod registry;
+
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::error::Error;
 use crate::math::align_up;
 use crate::raw::RawAllocator;
 use crate::region::{self, page_size};
+use registry::LIVE;
 
 /// An allocator that gives every allocation its own anonymous mapping,
 /// rounded up to whole pages, and unmaps it as soon as it is deallocated —
@@ -35,6 +43,12 @@ use crate::region::{self, page_size};
 ///   allocating, copying and unmapping, since `mremap` may move a mapping
 ///   to any page boundary.
 /// * `allocate_zeroed` costs nothing extra: fresh pages are zero.
+/// * The pointer `mmap` returned for each live block is recorded (about 8
+///   bytes per 4 KiB page of address space ever used), so that resizes and
+///   frees act through it. A resize that moves a block to a range never
+///   recorded before, while the process is so short of memory that 32 KiB
+///   cannot be mapped to record it, panics: the block cannot be handed out
+///   unrecorded, nor be where it was.
 ///
 /// ```
 /// use allocator_api2::vec::Vec;
@@ -66,29 +80,91 @@ fn mapping_len(size: usize) -> Option<usize> {
 impl PageAllocator {
     /// Maps `len` bytes (whole pages) aligned to `align`, which is larger
     /// than a page: maps `len + align - page`, then unmaps the misaligned
-    /// head and the tail.
+    /// head and the tail (all of it if that fails).
     #[cold]
     fn map_overaligned(len: usize, align: usize) -> Option<NonNull<u8>> {
         let page = page_size();
         let reserve = len.checked_add(align - page)?;
         let base = region::map_pages(reserve).ok()?;
-        let head = align_up(base.addr().get(), align)? - base.addr().get();
-        let tail = reserve - head - len;
-        // SAFETY: `head <= align - page`, so `head + len <= reserve` and the
-        // block lies in the fresh mapping.
-        let block = unsafe { base.add(head) };
-        // SAFETY: the head and tail are whole pages (mapping addresses and
-        // `len`, `align` are page multiples) of our fresh mapping, outside
-        // the block, and nothing points into them.
-        unsafe {
-            if head > 0 {
-                region::unmap(base, head).ok()?;
-            }
-            if tail > 0 {
-                region::unmap(block.add(len), tail).ok()?;
-            }
+        // Whole pages below `align - page`: `base` is page-aligned.
+        let head = base.as_ptr().align_offset(align);
+        // SAFETY: a fresh mapping nothing points into; `head <= align -
+        // page`, so `head + len <= reserve`, and mapping addresses, `len`
+        // and `align` are page multiples.
+        unsafe { region::keep_window(base, reserve, head, len) }.ok()
+    }
+
+    /// Records a fresh mapping of `len` bytes at `block` and hands it out;
+    /// unmaps it and fails if the registry cannot map a node for it.
+    fn register(block: NonNull<u8>, len: usize) -> Option<NonNull<u8>> {
+        if LIVE.insert(block).is_ok() {
+            return Some(block);
         }
-        Some(block)
+        // SAFETY: the mapping was just made, is exactly `len` bytes, and is
+        // handed to no one.
+        let result = unsafe { region::unmap(block, len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+        None
+    }
+
+    /// Resizes the whole mapping of a live block from `old_len` to
+    /// `new_len` bytes with `mremap`, which grows or shrinks it in place
+    /// when it can and moves its pages otherwise. On failure the block
+    /// stays where and as it was.
+    ///
+    /// # Panics
+    ///
+    /// When the mapping moved to a 16 MiB range the registry has never
+    /// seen and the 32 KiB node that would record it cannot be mapped (the
+    /// process is out of memory): the block is gone from where it was and
+    /// cannot be handed out unrecorded, so it is unmapped and the resize
+    /// panics rather than report a failure that would leave the caller
+    /// holding a dangling pointer.
+    ///
+    /// # Safety
+    ///
+    /// * `ptr` is a live block of this allocator whose mapping is
+    ///   `old_len` bytes, not used again if this returns `Some`.
+    unsafe fn resize(ptr: NonNull<u8>, old_len: usize, new_len: usize) -> Option<NonNull<u8>> {
+        // Out of the registry before `mremap`: once the pages move, the
+        // old address may come back from another thread's `mmap` at once.
+        let Some(base) = LIVE.remove(ptr.addr().get()) else {
+            debug_assert!(false, "PageAllocator: {ptr:p} is not a live block");
+            return None;
+        };
+        // SAFETY: the registered pointer of the block's whole mapping of
+        // `old_len` bytes, without guard page; the caller gives `ptr` up if
+        // a new pointer comes back.
+        let Ok(moved) = (unsafe { region::remap(base, old_len, new_len) }) else {
+            // Still at `base`, whose nodes exist: re-recording cannot fail.
+            let back = LIVE.insert(base);
+            debug_assert!(back.is_ok(), "re-recording {base:p} failed: {back:?}");
+            return None;
+        };
+        match LIVE.insert(moved) {
+            Ok(()) => Some(moved),
+            Err(error) => PageAllocator::lost(moved, new_len, error),
+        }
+    }
+
+    /// Unmaps a moved mapping the registry could not record, and panics
+    /// (see [`resize`](Self::resize)).
+    #[cold]
+    #[inline(never)]
+    fn lost(moved: NonNull<u8>, len: usize, error: Error) -> ! {
+        // SAFETY: the mapping `mremap` just returned, `len` bytes, handed to
+        // no one.
+        let result = unsafe { region::unmap(moved, len) };
+        debug_assert!(result.is_ok(), "munmap failed: {result:?}");
+        panic!("PageAllocator: a block of {len} bytes moved to {moved:p} and cannot be recorded there: {error}")
+    }
+
+    /// The registered base pointer of a live block, with the provenance of
+    /// its whole mapping.
+    fn base(ptr: NonNull<u8>) -> Option<NonNull<u8>> {
+        let base = LIVE.find(ptr.addr().get());
+        debug_assert!(base.is_some(), "PageAllocator: {ptr:p} is not a live block");
+        base
     }
 
     /// Moves a block to a fresh mapping for `new`: allocate, copy the bytes
@@ -119,7 +195,8 @@ impl PageAllocator {
 // SAFETY: every non-empty block is a mapping of its own (so blocks never
 // overlap), readable and writable for at least `layout.size()` bytes,
 // aligned (mappings are page-aligned; larger alignments are trimmed to), and
-// alive until `deallocate` unmaps it. Fresh pages read as zero; `grow`
+// alive until `deallocate` unmaps it. Pointers handed out or acted through
+// are the registered ones, with the whole mapping's provenance. Fresh pages read as zero; `grow`
 // zeroes the one partial page it reuses when asked to, and `mremap` keeps
 // the bytes of the common prefix.
 unsafe impl RawAllocator for PageAllocator {
@@ -129,10 +206,12 @@ unsafe impl RawAllocator for PageAllocator {
             return Some(dangling(layout.align()));
         }
         let len = mapping_len(layout.size())?;
-        if layout.align() > page_size() {
-            return PageAllocator::map_overaligned(len, layout.align());
-        }
-        region::map_pages(len).ok()
+        let block = if layout.align() > page_size() {
+            PageAllocator::map_overaligned(len, layout.align())?
+        } else {
+            region::map_pages(len).ok()?
+        };
+        PageAllocator::register(block, len)
     }
 
     #[inline]
@@ -150,9 +229,18 @@ unsafe impl RawAllocator for PageAllocator {
         let Some(len) = mapping_len(layout.size()) else {
             return;
         };
-        // SAFETY: `ptr..ptr + len` is exactly the mapping made for this
-        // block, and the caller does not use it again.
-        let result = unsafe { region::unmap(ptr, len) };
+        // Out of the registry before `munmap`: once unmapped, the address
+        // may come back from another thread's `mmap` at once.
+        let Some(base) = LIVE.remove(ptr.addr().get()) else {
+            // Not a live block: the old pointer of a block whose move could
+            // not be recorded (`resize` unmapped it and panicked; a
+            // collection unwinding frees what it still holds), or a
+            // caller's bug. Nothing of ours to unmap either way.
+            return;
+        };
+        // SAFETY: `base..base + len` is exactly the mapping made for this
+        // block, with its provenance, and the caller does not use it again.
+        let result = unsafe { region::unmap(base, len) };
         debug_assert!(result.is_ok(), "munmap failed: {result:?}");
     }
 
@@ -174,19 +262,20 @@ unsafe impl RawAllocator for PageAllocator {
         let old_len = mapping_len(old.size())?;
         let new_len = mapping_len(new.size())?;
         if zeroed {
+            let base = PageAllocator::base(ptr)?;
             // The rest of the last old page may hold bytes from before a
             // shrink; pages past it will be fresh.
             let dirty = new.size().min(old_len) - old.size();
             // SAFETY: `old.size()..old.size() + dirty` lies in the block's
-            // mapping (below `old_len`), and the caller gives us those bytes.
-            unsafe { ptr::write_bytes(ptr.as_ptr().add(old.size()), 0, dirty) };
+            // mapping (below `old_len`), whose provenance `base` has, and
+            // the caller gives us those bytes.
+            unsafe { ptr::write_bytes(base.as_ptr().add(old.size()), 0, dirty) };
         }
         if new_len == old_len {
-            return Some(ptr);
+            return PageAllocator::base(ptr);
         }
-        // SAFETY: `ptr..ptr + old_len` is the whole mapping of a live block,
-        // without guard page; the caller drops `ptr` if a new one returns.
-        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+        // SAFETY: forwarded caller contract; the mapping is `old_len` bytes.
+        unsafe { PageAllocator::resize(ptr, old_len, new_len) }
     }
 
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
@@ -202,10 +291,10 @@ unsafe impl RawAllocator for PageAllocator {
         let old_len = mapping_len(old.size())?;
         let new_len = mapping_len(new.size())?;
         if new_len == old_len {
-            return Some(ptr);
+            return PageAllocator::base(ptr);
         }
-        // SAFETY: as in `grow`; shrinking a mapping keeps its start.
-        unsafe { region::remap(ptr, old_len, new_len) }.ok()
+        // SAFETY: forwarded caller contract; the mapping is `old_len` bytes.
+        unsafe { PageAllocator::resize(ptr, old_len, new_len) }
     }
 }
 

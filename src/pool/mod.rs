@@ -554,12 +554,15 @@ unsafe impl<T> RawAllocator for Pool<T> {
                 self.allocate(new)
             };
         }
+        // In place, through the pool's provenance: the caller's pointer may
+        // cover only the old block.
+        let slot = self.raw.own(ptr);
         if zeroed {
-            // SAFETY: `ptr` is a live slot of `SLOT_SIZE >= new.size()` bytes
+            // SAFETY: `slot` is a live slot of `SLOT_SIZE >= new.size()` bytes
             // (it fits), and the bytes past `old.size()` are now the caller's.
-            unsafe { ptr::write_bytes(ptr.as_ptr().add(old.size()), 0, new.size() - old.size()) };
+            unsafe { ptr::write_bytes(slot.as_ptr().add(old.size()), 0, new.size() - old.size()) };
         }
-        Some(ptr)
+        Some(slot)
     }
 
     #[inline]
@@ -571,8 +574,9 @@ unsafe impl<T> RawAllocator for Pool<T> {
             return Some(dangling(new));
         }
         // In place: the slot is aligned to `SLOT_ALIGN`, so any alignment
-        // that fits is met.
-        Self::fits(new).then_some(ptr)
+        // that fits is met. Handed back with the pool's provenance, as in
+        // `grow`.
+        Self::fits(new).then(|| self.raw.own(ptr))
     }
 
     #[inline]

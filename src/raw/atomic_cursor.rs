@@ -15,8 +15,10 @@
 //! Freeing or resizing the newest block is a compare-and-swap from that
 //! block's end: it succeeds only if nothing was allocated after it.
 //!
-//! Pointers are always `start.add(offset)`: every block carries the
-//! provenance of the mapping the cursor was made over.
+//! Pointers are always `start.add(offset)`, or a caller's address given
+//! `start`'s provenance ([`own`](RawAtomicCursor::own)): every block carries
+//! the provenance of the mapping the cursor was made over, never that of
+//! the pointer a caller handed back.
 //!
 //! With `cfg(asan)` the cursor tells AddressSanitizer what is live through
 //! an [`asan::AtomicShadow`]: free space ahead of the offset is poisoned a
@@ -341,6 +343,17 @@ impl RawAtomicCursor {
         self.start
     }
 
+    /// `block`'s address with the cursor's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry a tag narrowed to its old block (a
+    /// `Box` retags to its `T`): a block grown or shrunk in place, or bytes
+    /// written past the old end, must go through a pointer derived from
+    /// `start` instead, as [`RawCursor`](super::RawCursor) does.
+    #[inline(always)]
+    fn own(&self, block: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(block.addr())
+    }
+
     /// Bytes handed out since the start, alignment padding included: a
     /// snapshot, which other threads may change at once.
     #[inline]
@@ -460,6 +473,10 @@ unsafe impl RawAllocator for RawAtomicCursor {
             math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
         });
         if let Some(ends) = in_place {
+            // In the memory (`offset_of`), so `start`'s provenance covers
+            // it; this holds for a zero-sized block that a far alignment
+            // put at an address inside the memory too.
+            let block = self.own(block);
             // Offsets: `block` lies in the memory, so both ends are at or
             // past `base`.
             let (old_end, new_end) = (ends.old_end - base, ends.new_end - base);
@@ -505,6 +522,7 @@ unsafe impl RawAllocator for RawAtomicCursor {
             return Some(moved);
         };
         if self.offset_of(block).is_some() {
+            let block = self.own(block);
             let base = self.start.addr().get();
             // Before the rewind, as in `give_back`.
             // SAFETY: `new.size() <= old.size()`: inside the caller's block.
@@ -515,7 +533,10 @@ unsafe impl RawAllocator for RawAtomicCursor {
             // `new.size()`; if the offset is still `old_end`, no other live
             // block lies in the tail.
             unsafe { self.rewind(ends.old_end - base, ends.new_end - base) };
+            return Some(block);
         }
+        // Only a zero-sized block a far alignment put outside the memory
+        // gets here; it owns no bytes, so no provenance is needed.
         Some(block)
     }
 }
@@ -734,6 +755,59 @@ mod tests {
         // SAFETY: no block is live, and the test treats the memory as zero.
         unsafe { f.cursor.reset_pristine() };
         assert_eq!(f.cursor.peak(), 64);
+    }
+
+    #[test]
+    fn resized_blocks_carry_the_cursors_provenance() {
+        let f = fixture(64);
+        let old = layout(8, 8);
+        let block = f.cursor.allocate(old).unwrap();
+        // A pointer whose provenance covers the first byte only, as a
+        // `Box<u8>` would hand back.
+        // SAFETY: the block is live for 8 bytes.
+        let narrow = NonNull::from(unsafe { &mut *block.as_ptr() });
+        // SAFETY: `narrow` is the live block's address.
+        let grown = unsafe { f.cursor.grow(narrow, old, layout(64, 8), true) }.unwrap();
+        assert_eq!(grown, block, "grown in place");
+        // SAFETY: the grown block is live for 64 bytes; writing its last
+        // one needs provenance past the caller's byte.
+        unsafe { grown.as_ptr().add(63).write(1) };
+        // SAFETY: as above, for the shrunk block's 16 bytes.
+        let narrow = NonNull::from(unsafe { &mut *grown.as_ptr() });
+        // SAFETY: `narrow` is the live 64-byte block's address.
+        let shrunk = unsafe { f.cursor.shrink(narrow, layout(64, 8), layout(16, 8)) }.unwrap();
+        // SAFETY: the shrunk block is live for 16 bytes.
+        unsafe { shrunk.as_ptr().add(15).write(2) };
+    }
+
+    #[test]
+    fn a_far_aligned_zero_sized_block_inside_the_memory_grows_with_its_provenance() {
+        // A zero-sized block aligned to `align` sits at address `align`,
+        // with no provenance. In an arena large enough to span that address
+        // (a huge `SyncArena`, or a small one where Miri places memory low),
+        // growing it in place must hand out a pointer into the memory.
+        // Under Miri, whose addresses start low, 8 MiB spans one.
+        let f = fixture(if cfg!(miri) { 1 << 20 } else { 1 << 16 });
+        let start = f.cursor.start().addr().get();
+        let align = (start + 64).next_power_of_two();
+        if align + 64 > start + f.cursor.capacity() {
+            // This run's memory spans no power of two: nothing to test.
+            eprintln!("SKIPPED far-aligned {start:#x}");
+            return;
+        }
+        // Move the offset up to the block's address, so it is the newest.
+        f.cursor.allocate(layout(align - start, 8)).unwrap();
+        let zst = f.cursor.allocate(layout(0, align)).unwrap();
+        assert_eq!(zst.addr().get(), align);
+        // SAFETY: a live zero-sized block of this cursor.
+        let grown = unsafe {
+            f.cursor
+                .grow(zst, layout(0, align), layout(64, align), false)
+        }
+        .unwrap();
+        assert_eq!(grown, zst, "grown in place at the offset");
+        // SAFETY: a live 64-byte block.
+        unsafe { grown.as_ptr().add(63).write(3) };
     }
 
     #[test]

@@ -419,7 +419,10 @@ unsafe impl RawAllocator for RawCursor {
             // the tail past `new.size()` is given up by the caller.
             unsafe { self.rewind(self.own(block).add(ends.new_end - addr)) };
         }
-        Some(block)
+        // What the cursor hands out carries its own provenance, as in `grow`
+        // (a zero-sized block outside the memory needs none, and is given
+        // `start`'s harmlessly).
+        Some(self.own(block))
     }
 }
 

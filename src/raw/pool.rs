@@ -231,11 +231,9 @@ impl RawPool {
     /// Debug builds check the first duty and panic when it is broken.
     #[inline(always)]
     pub(crate) unsafe fn free(&self, slot: NonNull<u8>) {
-        // The caller's pointer may carry narrower provenance than the slot
-        // (a `Box<u8>` covers one byte), yet the slot's first word will hold
-        // the list link and the slot will be handed out whole again: keep
-        // only its address and take the provenance of the pool's memory.
-        let slot = self.start.with_addr(slot.addr());
+        // The slot's first word will hold the list link and the slot will
+        // be handed out whole again: take the pool's provenance.
+        let slot = self.own(slot);
         self.debug_check_free(slot);
         self.debug_mark(slot, false);
         self.shadow.given_back(slot, self.slot_size);
@@ -246,6 +244,17 @@ impl RawPool {
             unsafe { self.push_listed(older) };
         }
         self.debug_assert_invariants();
+    }
+
+    /// `slot`'s address with the pool's own provenance (that of `start`).
+    ///
+    /// A caller's pointer may carry narrower provenance than its slot (a
+    /// `Box<u8>` covers one byte): whatever the pool writes past it, or
+    /// hands back for a resized block, goes through a pointer derived from
+    /// the pool's memory instead.
+    #[inline(always)]
+    pub(crate) fn own(&self, slot: NonNull<u8>) -> NonNull<u8> {
+        self.start.with_addr(slot.addr())
     }
 
     /// Moves a freed slot onto the list.

@@ -18,11 +18,13 @@ use crate::math::{align_down, align_up};
 
 mod shape;
 mod sys;
+mod trim;
 
 use shape::HUGE_PAGE;
 pub(crate) use shape::{HugePages, Shape};
 pub(crate) use sys::{map_pages, page_size, remap, unmap};
 use sys::{map_raw, unmap_whole};
+pub(crate) use trim::keep_window;
 
 /// Where the zero pages of a [`Region`] come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -215,7 +217,7 @@ impl Region {
         let ptr = if align_huge {
             // SAFETY: `base..base + reserve` is the mapping just made and
             // nothing points into it yet.
-            unsafe { trim_to_huge_page(base, reserve, mapped_len, huge.lead()) }
+            unsafe { trim_to_huge_page(base, reserve, mapped_len, huge.lead()) }?
         } else {
             base
         };
@@ -295,7 +297,7 @@ impl core::fmt::Debug for Region {
 
 /// Unmaps the head and tail of a fresh mapping so that `keep` bytes remain,
 /// starting `lead` bytes before a multiple of [`HUGE_PAGE`]; returns that
-/// start.
+/// start. On failure nothing of the mapping is left (see [`keep_window`]).
 ///
 /// # Safety
 ///
@@ -307,27 +309,16 @@ unsafe fn trim_to_huge_page(
     reserve: usize,
     keep: usize,
     lead: usize,
-) -> NonNull<u8> {
+) -> Result<NonNull<u8>, Error> {
     // The distance from `base` to the next start whose `start + lead` is a
     // huge-page boundary; `base` is page-aligned, so this is whole pages.
     let boundary = base.as_ptr().align_offset(HUGE_PAGE);
     let head = (boundary + HUGE_PAGE - lead) % HUGE_PAGE;
-    // SAFETY: `head < HUGE_PAGE`, so the start and `keep` bytes after it
-    // lie inside the reservation.
-    let start = unsafe { base.add(head) };
-    let tail = reserve - head - keep;
-    // SAFETY: the head and tail are whole pages of our mapping (the kernel
-    // maps at page granularity, and `keep` is a page multiple) that nothing
-    // points into; unmapping them leaves `start..start + keep` mapped.
-    unsafe {
-        if head > 0 {
-            let _ = unmap(base, head);
-        }
-        if tail > 0 {
-            let _ = unmap(start.add(keep), tail);
-        }
-    }
-    start
+    // SAFETY: the reservation is ours and unreferenced (the caller's
+    // contract); `head < HUGE_PAGE`, so `head + keep <= reserve`, and all
+    // three are whole pages (the kernel maps at page granularity, and
+    // `keep` is a page multiple).
+    unsafe { keep_window(base, reserve, head, keep) }
 }
 
 #[cfg(test)]

@@ -91,6 +91,8 @@ pub(crate) fn map_pages(len: usize) -> Result<NonNull<u8>, Error> {
 ///
 /// * `ptr..ptr + len` is a whole mapping (or whole pages of one) owned by the
 ///   caller, and nothing will access it again.
+/// * `ptr` carries the provenance of those pages (derived from the pointer
+///   `mmap` returned, not from a block inside them).
 pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) -> Result<(), Error> {
     // SAFETY: the caller owns these pages and gives them up.
     unsafe { rustix::mm::munmap(ptr.as_ptr().cast::<c_void>(), len) }.map_err(|errno| {
@@ -125,6 +127,9 @@ pub(super) unsafe fn unmap_whole(base: NonNull<u8>, mapped_len: usize) {
 /// * `ptr..ptr + old_len` is a whole mapping owned by the caller, made by
 ///   [`Region`](super::Region) (or [`map_pages`]) without guard page, and
 ///   nothing points into it once this returns a different address.
+/// * `ptr` carries the provenance of the whole mapping (the pointer `mmap`
+///   returned, or one derived from it): the Miri fallback reads every old
+///   byte through it.
 pub(crate) unsafe fn remap(
     ptr: NonNull<u8>,
     old_len: usize,

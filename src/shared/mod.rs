@@ -752,13 +752,7 @@ impl Builder<SharedArena> {
 #[inline(never)]
 #[track_caller]
 fn slice_failed<T>(len: usize, error: Error) -> ! {
-    match Layout::array::<T>(len) {
-        Ok(layout) => alloc_failed("SharedArena", layout, error),
-        Err(_) => panic!(
-            "SharedArena: cannot allocate {len} values of {} bytes each: {error}",
-            size_of::<T>()
-        ),
-    }
+    crate::alloc_methods::alloc_slice_failed::<T>("SharedArena", len, error)
 }
 
 #[cfg(test)]
@@ -803,7 +797,8 @@ mod tests {
 
     #[test]
     #[should_panic(
-        expected = "SharedArena: cannot allocate 18446744073709551615 values of 8 bytes each: \
+        expected = "SharedArena: cannot allocate 18446744073709551615 elements of 8 bytes \
+                    (147573952589676412920 bytes) aligned to 8: \
                     size or alignment overflows the address space"
     )]
     #[cfg(target_pointer_width = "64")]
