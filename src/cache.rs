@@ -21,14 +21,13 @@
 //! the promise a parked mapping carries (zero past its dirty prefix).
 #![allow(unsafe_code)]
 
-use core::cell::UnsafeCell;
 use core::fmt;
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crate::asan;
 use crate::error::Error;
 use crate::math::align_up;
 use crate::region::{page_size, Region, RegionOptions, Shape};
+use crate::sync_prims::{fence, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 
 /// How many mappings a cache keeps at most.
 const SLOTS: usize = 4;
@@ -97,7 +96,17 @@ struct Slot {
 unsafe impl Sync for Slot {}
 
 impl Slot {
+    #[cfg(not(all(test, loom)))]
     const fn new() -> Slot {
+        Slot {
+            state: AtomicU8::new(EMPTY),
+            parked: UnsafeCell::new(None),
+        }
+    }
+
+    /// Loom's atomics cannot be made in a `const fn`.
+    #[cfg(all(test, loom))]
+    fn new() -> Slot {
         Slot {
             state: AtomicU8::new(EMPTY),
             parked: UnsafeCell::new(None),
@@ -123,8 +132,9 @@ struct SlotGuard<'a> {
 impl SlotGuard<'_> {
     fn record(&mut self) -> &mut Option<Parked> {
         // SAFETY: holding the guard means this caller moved the slot to
-        // `BUSY`, and only the holder touches `parked`.
-        unsafe { &mut *self.slot.parked.get() }
+        // `BUSY`, and only the holder touches `parked`; the reference
+        // borrows the guard, so it ends before the slot is let go.
+        self.slot.parked.with_mut(|record| unsafe { &mut *record })
     }
 }
 
@@ -170,7 +180,14 @@ pub struct RegionCache {
 }
 
 /// The cache every arena uses unless its builder names another.
+#[cfg(not(all(test, loom)))]
 static DEFAULT: RegionCache = RegionCache::new();
+
+// Under loom, one per model execution, dropped (trimmed) at its end.
+#[cfg(all(test, loom))]
+loom::lazy_static! {
+    static ref DEFAULT: RegionCache = RegionCache::new();
+}
 
 impl RegionCache {
     /// An empty cache, switched on; `const`, so it can be a `static`.
@@ -179,9 +196,20 @@ impl RegionCache {
     /// static CACHE: anon_arena::RegionCache = anon_arena::RegionCache::new();
     /// assert!(CACHE.is_empty() && CACHE.is_enabled());
     /// ```
+    #[cfg(not(all(test, loom)))]
     pub const fn new() -> RegionCache {
         RegionCache {
             slots: [const { Slot::new() }; SLOTS],
+            next_victim: AtomicUsize::new(0),
+            switch: AtomicUsize::new(0),
+        }
+    }
+
+    /// Loom's atomics cannot be made in a `const fn`.
+    #[cfg(all(test, loom))]
+    pub fn new() -> RegionCache {
+        RegionCache {
+            slots: core::array::from_fn(|_| Slot::new()),
             next_victim: AtomicUsize::new(0),
             switch: AtomicUsize::new(0),
         }
@@ -225,6 +253,10 @@ impl RegionCache {
             .switch
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, flip);
         if !on {
+            // Pairs with the fence in `park`: either that park's second
+            // look at the switch sees this flip, or this trim sees the
+            // mapping it stored.
+            fence(Ordering::SeqCst);
             self.trim();
         }
     }
@@ -288,6 +320,12 @@ impl RegionCache {
     /// on and has not flipped since it was parked. A record parked before a
     /// flip is unmapped on the way.
     fn take(&self, shape: Shape) -> Option<(Region, usize)> {
+        self.take_parked(shape).map(Parked::unpark)
+    }
+
+    /// [`take`](Self::take), with the record still whole (the loom model
+    /// checks the count it was parked under).
+    fn take_parked(&self, shape: Shape) -> Option<Parked> {
         let flips = self.switch.load(Ordering::SeqCst);
         if flips % 2 == 1 {
             return None;
@@ -306,7 +344,7 @@ impl RegionCache {
             let parked = guard.record().take()?;
             drop(guard);
             if current {
-                return Some(parked.unpark());
+                return Some(parked);
             }
             drop(parked.unpark());
         }
@@ -348,6 +386,11 @@ impl RegionCache {
             drop(parked.unpark());
             return;
         }
+        // Pairs with the fence in `set_enabled`. Without the two, the store
+        // above and the load below could pass each other (as through a
+        // store buffer) while a switch-off's trim missed the stored record:
+        // it would stay parked while the switch is off.
+        fence(Ordering::SeqCst);
         if self.switch.load(Ordering::SeqCst) != flips {
             // The switch flipped while this mapping was on its way in: it
             // can never be handed out, so give its memory back now.
@@ -548,6 +591,9 @@ impl fmt::Debug for CachedRegion {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 #[cfg(test)]
 mod tests {

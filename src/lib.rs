@@ -47,6 +47,7 @@ mod shared;
 mod stack;
 mod stats;
 mod sync;
+mod sync_prims;
 
 pub use arena::Arena;
 pub use builder::Builder;

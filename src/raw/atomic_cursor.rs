@@ -29,12 +29,12 @@
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::asan;
 use crate::error::Error;
 use crate::math::{self, MIN_ALIGN};
 use crate::raw::{BumpCursor, RawAllocator};
+use crate::sync_prims::{AtomicUsize, Ordering};
 
 /// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
@@ -548,19 +548,23 @@ impl BumpCursor for RawAtomicCursor {
         unsafe { RawAtomicCursor::with_shadow(start, len, dirty, shadow) }
     }
 
+    // `&mut self` below: no other thread can reach the atomics, so relaxed
+    // loads and stores are exact (and loom's atomics have no `get_mut`).
     unsafe fn reset(&mut self) {
-        let offset = *self.offset.get_mut();
+        let offset = self.offset.load(Ordering::Relaxed);
         self.shadow.given_back(self.start, offset);
-        let high_water = self.high_water.get_mut();
-        *high_water = (*high_water).max(offset);
-        let peak = self.peak.get_mut();
-        *peak = (*peak).max(offset);
-        *self.offset.get_mut() = 0;
+        let high_water = self.high_water.load(Ordering::Relaxed);
+        self.high_water
+            .store(high_water.max(offset), Ordering::Relaxed);
+        let peak = self.peak.load(Ordering::Relaxed);
+        self.peak.store(peak.max(offset), Ordering::Relaxed);
+        self.offset.store(0, Ordering::Relaxed);
         self.debug_assert_invariants();
     }
 
     fn touched(&mut self) -> usize {
-        (*self.high_water.get_mut()).max(*self.offset.get_mut())
+        let high_water = self.high_water.load(Ordering::Relaxed);
+        high_water.max(self.offset.load(Ordering::Relaxed))
     }
 
     fn capacity(&self) -> usize {
@@ -572,8 +576,8 @@ impl BumpCursor for RawAtomicCursor {
     }
 
     unsafe fn reset_pristine(&mut self) {
-        *self.offset.get_mut() = 0;
-        *self.high_water.get_mut() = 0;
+        self.offset.store(0, Ordering::Relaxed);
+        self.high_water.store(0, Ordering::Relaxed);
         self.debug_assert_invariants();
     }
 }

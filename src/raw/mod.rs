@@ -16,6 +16,9 @@ pub(crate) mod atomic_cursor;
 pub(crate) mod cursor;
 pub(crate) mod pool;
 
+#[cfg(all(test, loom))]
+pub(crate) mod loom_tests;
+
 pub(crate) use atomic_cursor::RawAtomicCursor;
 pub(crate) use cursor::RawCursor;
 pub(crate) use pool::RawPool;

@@ -88,6 +88,35 @@ pub struct Region {
     /// `MAP_SHARED`: `release` must drop the shmem pages, not only this
     /// process's view of them.
     shared: bool,
+    /// Under loom, the mapping's [`LoomToken`].
+    #[cfg(all(test, loom))]
+    #[expect(dead_code, reason = "only its drop matters")]
+    token: LoomToken,
+}
+
+/// Under loom, a byte of heap per mapping, allocated and freed through
+/// loom: a mapping neither unmapped nor held at the end of a model's
+/// execution fails the model as a leak, and one unmapped twice as a free
+/// of a pointer loom no longer tracks.
+#[cfg(all(test, loom))]
+struct LoomToken(NonNull<u8>);
+
+#[cfg(all(test, loom))]
+impl LoomToken {
+    fn new() -> LoomToken {
+        // SAFETY: the layout is not zero-sized.
+        let byte = unsafe { loom::alloc::alloc(core::alloc::Layout::new::<u8>()) };
+        LoomToken(NonNull::new(byte).expect("heap exhausted"))
+    }
+}
+
+#[cfg(all(test, loom))]
+impl Drop for LoomToken {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout; freed here once,
+        // unless the `Region` was duplicated, which loom then reports.
+        unsafe { loom::alloc::dealloc(self.0.as_ptr(), core::alloc::Layout::new::<u8>()) };
+    }
 }
 
 // SAFETY: a `Region` owns its mapping exclusively; nothing in it is tied to
@@ -225,6 +254,8 @@ impl Region {
             ptr,
             shape,
             shared: options.shared,
+            #[cfg(all(test, loom))]
+            token: LoomToken::new(),
         };
         region.apply_options(options, huge)?;
         Ok(region)

@@ -20,6 +20,8 @@ use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
 use crate::stats::Stats;
 
 mod local;
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 use crate::alloc_methods::alloc_methods;
 pub use local::LocalArena;
