@@ -17,7 +17,7 @@ use crate::builder::Builder;
 use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawAllocator, RawCursor};
+use crate::raw::{RawAllocator, RawCursor};
 use crate::stats::Stats;
 
 /// A bump allocator: allocation moves a cursor up through one anonymous
@@ -93,6 +93,11 @@ impl Arena {
         self.mapped
     }
 
+    /// The mapping, for freezing.
+    pub(crate) fn mapped_mut(&mut self) -> &mut Mapped<RawCursor> {
+        &mut self.mapped
+    }
+
     /// Frees every allocation at once, in O(1): the cursor goes back to the
     /// start and the pages stay committed for reuse.
     ///
@@ -104,7 +109,7 @@ impl Arena {
     /// ```
     pub fn reset(&mut self) {
         // SAFETY: `&mut self` proves no allocation is still borrowed.
-        unsafe { self.mapped.cursor.reset() }
+        unsafe { self.mapped.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -299,6 +304,7 @@ arena_constructors!(Arena, "An arena");
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::BumpCursor;
 
     #[test]
     fn every_block_is_eight_aligned_and_disjoint() {

@@ -118,7 +118,7 @@ macro_rules! arena_constructors {
 
             /// Whether the mapping may come from and go back to a
             /// [`RegionCache`](crate::RegionCache): on by default, for
-            /// private anonymous mappings without `populate` (see
+            /// private anonymous mappings without `populate` or hardening (see
             /// [Recycling](crate#recycling)). `recycle(false)` maps anew and
             /// unmaps on drop.
             ///

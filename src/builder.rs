@@ -8,6 +8,8 @@ use crate::error::Error;
 use crate::exhausted::Exhausted;
 use crate::region::{Backing, Region, RegionOptions};
 
+mod harden;
+
 /// Address-space sizes `Arena::new` and its kin try in turn: as much as is
 /// cheap to reserve, then less where the OS limits overcommit. Miri keeps
 /// every byte in host memory, so it gets a small one.

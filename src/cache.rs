@@ -547,6 +547,11 @@ impl CachedRegion {
         region.release(0..end).map(|()| end)
     }
 
+    /// The region, unless it was [`take`](Self::take)n.
+    pub(crate) fn get_mut(&mut self) -> Option<&mut Region> {
+        self.region.as_mut()
+    }
+
     /// Moves the region out, leaving an empty one whose drop does nothing.
     pub(crate) fn take(&mut self) -> CachedRegion {
         CachedRegion {

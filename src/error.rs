@@ -36,6 +36,29 @@ pub enum Error {
     /// A size or alignment computation overflowed: the `Layout` (or slice
     /// length, or capacity) is larger than any address space.
     LayoutOverflow,
+    /// `mlock2` refused to lock a mapping made with
+    /// [`Builder::lock`](crate::Builder::lock): usually because the
+    /// whole mapping counts against `RLIMIT_MEMLOCK` at once, touched or
+    /// not, and that limit is small by default (often 8 MiB).
+    LockFailed {
+        /// Bytes the mapping asked to lock: its whole capacity.
+        requested: usize,
+        /// The soft `RLIMIT_MEMLOCK` in bytes (`ulimit -l`, in KiB), or
+        /// `None` when unlimited. Bytes the process has locked already
+        /// count against it too.
+        limit: Option<u64>,
+        /// The OS error (`ENOMEM` over the limit, `EPERM` when it is 0).
+        errno: rustix::io::Errno,
+    },
+    /// A builder option that cannot apply to what is being built, refused
+    /// before anything is mapped (such as
+    /// [`wipe_on_fork`](crate::Builder::wipe_on_fork) on a `SharedArena`).
+    Unsupported {
+        /// The builder option.
+        option: &'static str,
+        /// Why it cannot apply.
+        why: &'static str,
+    },
     /// A `StackArena` was given a `Mark` taken from a different arena.
     ForeignMark,
     /// A `StackArena` was given a `Mark` outside its live stack: above the
@@ -68,6 +91,26 @@ impl fmt::Display for Error {
             Error::AllocFailed { requested } => {
                 write!(f, "allocation of {requested} bytes failed")
             }
+            Error::LockFailed {
+                requested,
+                limit: Some(limit),
+                errno,
+            } => write!(
+                f,
+                "mlock2(MLOCK_ONFAULT) of {requested} bytes failed: {errno}; RLIMIT_MEMLOCK \
+                 allows {limit} bytes locked per process, and a locked mapping counts whole \
+                 from the start (give a smaller capacity or raise the limit: `ulimit -l`)"
+            ),
+            Error::LockFailed {
+                requested,
+                limit: None,
+                errno,
+            } => write!(
+                f,
+                "mlock2(MLOCK_ONFAULT) of {requested} bytes failed: {errno} \
+                 (RLIMIT_MEMLOCK is unlimited)"
+            ),
+            Error::Unsupported { option, why } => write!(f, "{option} is refused: {why}"),
             Error::LayoutOverflow => f.write_str("size or alignment overflows the address space"),
             Error::ForeignMark => f.write_str("the mark was taken from a different StackArena"),
             Error::MarkOutOfRange { mark, top, .. } if mark > top => write!(
@@ -86,7 +129,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::MapFailed { errno, .. } => Some(errno),
+            Error::MapFailed { errno, .. } | Error::LockFailed { errno, .. } => Some(errno),
             _ => None,
         }
     }
@@ -96,13 +139,16 @@ impl std::error::Error for Error {
 impl From<Error> for std::io::Error {
     fn from(error: Error) -> Self {
         match error {
-            Error::MapFailed { errno, .. } => {
+            Error::MapFailed { errno, .. } | Error::LockFailed { errno, .. } => {
                 std::io::Error::from_raw_os_error(errno.raw_os_error())
             }
             Error::Exhausted { .. } | Error::AllocFailed { .. } => {
                 std::io::Error::new(std::io::ErrorKind::OutOfMemory, error)
             }
-            Error::LayoutOverflow | Error::ForeignMark | Error::MarkOutOfRange { .. } => {
+            Error::LayoutOverflow
+            | Error::Unsupported { .. }
+            | Error::ForeignMark
+            | Error::MarkOutOfRange { .. } => {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, error)
             }
         }
@@ -149,6 +195,29 @@ mod tests {
             Error::ForeignMark.to_string(),
             "the mark was taken from a different StackArena"
         );
+    }
+
+    #[test]
+    fn lock_errors_say_asked_and_limit() {
+        let limited = Error::LockFailed {
+            requested: 16 << 20,
+            limit: Some(8 << 20),
+            errno: rustix::io::Errno::NOMEM,
+        };
+        let text = limited.to_string();
+        assert!(text.starts_with("mlock2(MLOCK_ONFAULT) of 16777216 bytes failed: "));
+        assert!(
+            text.contains("RLIMIT_MEMLOCK allows 8388608 bytes"),
+            "{text}"
+        );
+        let unlimited = Error::LockFailed {
+            requested: 16 << 20,
+            limit: None,
+            errno: rustix::io::Errno::NOMEM,
+        };
+        assert!(unlimited
+            .to_string()
+            .ends_with("(RLIMIT_MEMLOCK is unlimited)"));
     }
 
     #[cfg(feature = "std")]

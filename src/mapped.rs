@@ -4,12 +4,14 @@
 //! back when they go.
 //!
 //! `unsafe` is allowed here for making the cursor over the region, whose
-//! contract the region meets, and for the promise a returned mapping
-//! carries (zero past what the cursor touched).
+//! contract the region meets, for the promise a returned mapping carries
+//! (zero past what the cursor touched), and for zeroing a `secret()`
+//! arena's bytes when no block is live.
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
 
+use crate::asan;
 use crate::builder::Builder;
 use crate::cache::{CachedRegion, RegionCache};
 use crate::error::Error;
@@ -30,6 +32,8 @@ pub(crate) struct Mapped<C: BumpCursor> {
     on_exhausted: Exhausted,
     /// Bytes handed back to the OS by [`release`](Self::release), summed.
     released: usize,
+    /// `secret()`: zero what the cursor wrote on reset, release and drop.
+    secret: bool,
 }
 
 impl<C: BumpCursor> Mapped<C> {
@@ -57,7 +61,57 @@ impl<C: BumpCursor> Mapped<C> {
             region: CachedRegion::new(region, home, reuse),
             on_exhausted: builder.on_exhausted,
             released: 0,
+            secret: builder.options.hardening.wipe,
         })
+    }
+
+    /// Frees every block at once ([`BumpCursor::reset`]); a `secret()`
+    /// arena also zeroes what it wrote, after which all of it reads as
+    /// zero again.
+    ///
+    /// # Safety
+    ///
+    /// * No block the cursor handed out is live.
+    #[inline]
+    pub(crate) unsafe fn reset(&mut self) {
+        // SAFETY: the caller's promise.
+        unsafe { self.cursor.reset() };
+        if self.secret {
+            // SAFETY: no block is live (the caller's promise), and once
+            // wiped every byte reads as zero.
+            unsafe {
+                self.wipe_if_secret();
+                self.cursor.reset_pristine();
+            }
+        }
+    }
+
+    /// For a `secret()` arena, zeroes every byte the cursor may have
+    /// written, with writes the compiler cannot remove; nothing for others.
+    ///
+    /// # Safety
+    ///
+    /// * No block the cursor handed out is live.
+    unsafe fn wipe_if_secret(&mut self) {
+        let touched = self.cursor.touched();
+        let Some(region) = self.region.get_mut().filter(|_| self.secret) else {
+            return;
+        };
+        let base = region.base();
+        // The free space is poisoned under ASan; a secret mapping is never
+        // reused, so what was touched lies below the shadow's frontier and
+        // is poisoned again as it was.
+        asan::unpoison(base, touched);
+        region.wipe_prefix(touched);
+        asan::poison(base, touched);
+    }
+
+    /// Makes the mapping read-only, or read/write again (freezing).
+    pub(crate) fn set_writable(&mut self, writable: bool) -> Result<(), Error> {
+        match self.region.get_mut() {
+            Some(region) => region.set_writable(writable),
+            None => Ok(()),
+        }
     }
 
     /// Frees every block and hands every page the cursor touched back to
@@ -67,8 +121,11 @@ impl<C: BumpCursor> Mapped<C> {
     ///
     /// * No block the cursor handed out is live.
     pub(crate) unsafe fn release(&mut self) {
-        // SAFETY: the caller's promise.
-        unsafe { self.cursor.reset() };
+        // SAFETY: the caller's promise, twice.
+        unsafe {
+            self.cursor.reset();
+            self.wipe_if_secret();
+        }
         if let Ok(bytes) = self.region.release_prefix(self.cursor.touched()) {
             self.released = self.released.saturating_add(bytes);
             // SAFETY: no block is live, every touched page now reads as
@@ -110,6 +167,9 @@ impl<C: BumpCursor> Mapped<C> {
     ///
     /// * No block the cursor handed out is used again.
     pub(crate) unsafe fn recycle_into(mut self, cache: &RegionCache) {
+        // SAFETY: the caller uses no block again. (A secret mapping is
+        // then unmapped, not parked.)
+        unsafe { self.wipe_if_secret() };
         let written = self.cursor.touched();
         let mut region = self.region.take();
         // The cursor goes first: its ASan shadow unpoisons before the cache
@@ -126,6 +186,8 @@ impl<C: BumpCursor> Mapped<C> {
 
 impl<C: BumpCursor> Drop for Mapped<C> {
     fn drop(&mut self) {
+        // SAFETY: the owner is going, and every block borrowed it.
+        unsafe { self.wipe_if_secret() };
         let written = self.cursor.touched();
         // SAFETY: past what the cursor touched the mapping is zero (the
         // cursor's invariant), and the region drops right after the cursor,
@@ -139,3 +201,6 @@ impl<C: BumpCursor> core::fmt::Debug for Mapped<C> {
         self.region.fmt(f)
     }
 }
+
+#[cfg(test)]
+mod secret_tests;

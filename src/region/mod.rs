@@ -16,9 +16,14 @@ use core::ptr::NonNull;
 use crate::error::Error;
 use crate::math::{align_down, align_up};
 
+mod harden;
 mod shape;
 mod sys;
 mod trim;
+
+#[cfg(test)]
+pub(crate) use harden::tests::wiped_by;
+pub(crate) use harden::Hardening;
 
 use shape::HUGE_PAGE;
 pub(crate) use shape::{HugePages, Shape};
@@ -48,6 +53,7 @@ pub(crate) struct RegionOptions {
     pub(crate) populate: bool,
     pub(crate) backing: Backing,
     pub(crate) shared: bool,
+    pub(crate) hardening: Hardening,
 }
 
 impl RegionOptions {
@@ -59,6 +65,7 @@ impl RegionOptions {
             populate: false,
             backing: Backing::Anonymous,
             shared: false,
+            hardening: Hardening::NONE,
         }
     }
 }
@@ -88,6 +95,8 @@ pub struct Region {
     /// `MAP_SHARED`: `release` must drop the shmem pages, not only this
     /// process's view of them.
     shared: bool,
+    /// Locked (`mlock2`): `release` must use `MADV_DONTNEED_LOCKED`.
+    locked: bool,
     /// Under loom, the mapping's [`LoomToken`].
     #[cfg(all(test, loom))]
     #[expect(dead_code, reason = "only its drop matters")]
@@ -225,11 +234,12 @@ impl Region {
         let start = unsafe { self.ptr.add(offset) };
         // SAFETY: whole pages of our read/write mapping, unreferenced by the
         // caller's contract.
-        unsafe { sys::discard(start, len, self.shared) }
+        unsafe { sys::discard(start, len, self.shared, self.locked) }
     }
 
     /// Creates the mapping the options describe.
     pub(crate) fn map(options: &RegionOptions) -> Result<Region, Error> {
+        Hardening::check(options)?;
         let shape = Shape::of(options)?;
         let Shape {
             mapped_len, huge, ..
@@ -254,6 +264,7 @@ impl Region {
             ptr,
             shape,
             shared: options.shared,
+            locked: options.hardening.lock && !cfg!(miri),
             #[cfg(all(test, loom))]
             token: LoomToken::new(),
         };
@@ -261,12 +272,13 @@ impl Region {
         Ok(region)
     }
 
-    /// The guard page and huge-page advice, after the mapping exists. On
-    /// error the region is dropped, which unmaps it.
+    /// The guard page, huge-page advice and hardening, after the mapping
+    /// exists. On error the region is dropped, which unmaps it.
     fn apply_options(&self, options: &RegionOptions, huge: HugePages) -> Result<(), Error> {
         if cfg!(miri) {
             return Ok(());
         }
+        self.harden(options.hardening)?;
         if options.guard_pages {
             // SAFETY: the guard page is the last page of our own mapping,
             // past every usable byte; nothing will ever point into it.

@@ -53,10 +53,15 @@ impl Shape {
 
     /// Whether a mapping of these options may be handed to a later user.
     /// Only plain private anonymous ones: a shared mapping is seen by other
-    /// processes, `/dev/zero` was asked for by name, and `populate` wants
-    /// every page resident, which a mapping kept for reuse is not.
+    /// processes, `/dev/zero` was asked for by name, `populate` wants
+    /// every page resident, which a mapping kept for reuse is not, and a
+    /// hardened one is never reused (the crate docs' "Keeping secrets"
+    /// says why).
     pub(crate) fn reusable(options: &RegionOptions) -> bool {
-        !options.shared && !options.populate && options.backing == Backing::Anonymous
+        !options.shared
+            && !options.populate
+            && options.backing == Backing::Anonymous
+            && !options.hardening.any()
     }
 }
 

@@ -6,17 +6,18 @@
 //! the call sound.
 //!
 //! Under Miri, which models only plain private anonymous read/write mappings
-//! unmapped whole, the guard page, huge-page, populate and shared options are
-//! not applied, `discard` writes zeros instead of calling `madvise`, and
-//! `remap` maps, copies and unmaps. Each such fallback is one `cfg(miri)`
-//! branch in this file.
+//! unmapped whole, the guard page, huge-page, populate, shared and hardening
+//! options are not applied, `discard` writes zeros instead of calling
+//! `madvise`, `set_writable` (freezing) does nothing, and `remap` maps,
+//! copies and unmaps. Each such fallback is one `cfg(miri)` branch in this
+//! file (the options are skipped where they are applied, in `Region::map`).
 #![allow(unsafe_code)]
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use rustix::mm::{MapFlags, ProtFlags};
+use rustix::mm::{Advice, MapFlags, MlockFlags, MprotectFlags, ProtFlags};
 
 use super::{Backing, RegionOptions};
 use crate::error::Error;
@@ -210,14 +211,21 @@ pub(super) unsafe fn advise_huge(ptr: NonNull<u8>, len: usize) -> Result<(), rus
 
 /// Drops the pages of `start..start + len` so that they read as zero:
 /// `madvise(MADV_DONTNEED)`, or `MADV_REMOVE` for a `shared` mapping, whose
-/// shmem pages must go, not only this process's view of them.
+/// shmem pages must go, not only this process's view of them, or
+/// `MADV_DONTNEED_LOCKED` (Linux 5.18) for a `locked` one, which plain
+/// `MADV_DONTNEED` refuses.
 ///
 /// # Safety
 ///
 /// * `start` and `len` are multiples of the page size, inside a read/write
 ///   mapping the caller owns.
 /// * No live reference points into those bytes.
-pub(super) unsafe fn discard(start: NonNull<u8>, len: usize, shared: bool) -> Result<(), Error> {
+pub(super) unsafe fn discard(
+    start: NonNull<u8>,
+    len: usize,
+    shared: bool,
+    locked: bool,
+) -> Result<(), Error> {
     if cfg!(miri) {
         // SAFETY: writable bytes of the caller's mapping, unreferenced by
         // the caller's contract.
@@ -225,9 +233,11 @@ pub(super) unsafe fn discard(start: NonNull<u8>, len: usize, shared: bool) -> Re
         return Ok(());
     }
     let advice = if shared {
-        rustix::mm::Advice::LinuxRemove
+        Advice::LinuxRemove
+    } else if locked {
+        Advice::LinuxDontneedLocked
     } else {
-        rustix::mm::Advice::LinuxDontNeed
+        Advice::LinuxDontNeed
     };
     // SAFETY: page-aligned range inside a mapping the caller owns; dropping
     // its pages only changes their contents to zero, which the caller allows.
@@ -238,6 +248,76 @@ pub(super) unsafe fn discard(start: NonNull<u8>, len: usize, shared: bool) -> Re
             errno,
         }
     })
+}
+
+/// Advice that changes no contents, only how the kernel treats the pages
+/// (`MADV_DONTDUMP`, `MADV_WIPEONFORK`, `MADV_DONTFORK`): `madvise(ptr,
+/// len, advice)`; the error names the call as `call`.
+///
+/// # Safety
+///
+/// * `ptr..ptr + len` are whole pages of a mapping the caller owns.
+pub(super) unsafe fn advise(
+    ptr: NonNull<u8>,
+    len: usize,
+    advice: Advice,
+    call: &'static str,
+) -> Result<(), Error> {
+    // SAFETY: advice on the caller's pages; none of these changes their
+    // contents in this process.
+    unsafe { rustix::mm::madvise(ptr.as_ptr().cast::<c_void>(), len, advice) }
+        .map_err(|errno| Error::MapFailed { call, len, errno })
+}
+
+/// Keeps the pages of `ptr..ptr + len` in memory once touched:
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`. The kernel counts all `len` bytes
+/// against `RLIMIT_MEMLOCK` at once, touched or not.
+///
+/// # Safety
+///
+/// * `ptr..ptr + len` are whole pages of a read/write mapping the caller
+///   owns.
+pub(super) unsafe fn lock_on_fault(ptr: NonNull<u8>, len: usize) -> Result<(), rustix::io::Errno> {
+    // SAFETY: the caller's pages, readable with `ptr`'s provenance; locking
+    // changes no contents.
+    unsafe { rustix::mm::mlock_with(ptr.as_ptr().cast::<c_void>(), len, MlockFlags::ONFAULT) }
+}
+
+/// The soft `RLIMIT_MEMLOCK` in bytes (`getrlimit`); `None` when unlimited.
+pub(super) fn memlock_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Memlock).current
+}
+
+/// Makes `ptr..ptr + len` read-only (`writable == false`) or read/write
+/// again: `mprotect(ptr, len, PROT_READ)` or `mprotect(ptr, len, PROT_READ
+/// | PROT_WRITE)`. Does nothing under Miri, which has no `mprotect`.
+///
+/// # Safety
+///
+/// * `ptr..ptr + len` are whole pages of a read/write mapping the caller
+///   owns.
+/// * Made read-only, nothing writes them until they are made writable
+///   again (a write would fault).
+pub(super) unsafe fn set_writable(
+    ptr: NonNull<u8>,
+    len: usize,
+    writable: bool,
+) -> Result<(), Error> {
+    if cfg!(miri) {
+        return Ok(());
+    }
+    let (flags, call) = if writable {
+        (
+            MprotectFlags::READ | MprotectFlags::WRITE,
+            "mprotect(PROT_READ | PROT_WRITE)",
+        )
+    } else {
+        (MprotectFlags::READ, "mprotect(PROT_READ)")
+    };
+    // SAFETY: the caller's pages; the caller keeps writes away while they
+    // are read-only.
+    unsafe { rustix::mm::mprotect(ptr.as_ptr().cast::<c_void>(), len, flags) }
+        .map_err(|errno| Error::MapFailed { call, len, errno })
 }
 
 #[cfg(test)]

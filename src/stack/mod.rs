@@ -184,6 +184,11 @@ impl StackArena {
         self.arena.into_mapped()
     }
 
+    /// The arena underneath, for freezing.
+    pub(crate) fn arena_mut(&mut self) -> &mut Arena {
+        &mut self.arena
+    }
+
     /// Frees every allocation at once, in O(1), and closes any scope whose
     /// guard was forgotten; the pages stay committed for reuse.
     ///

@@ -16,7 +16,7 @@ use crate::builder::Builder;
 use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
-use crate::raw::{BumpCursor, RawAllocator, RawAtomicCursor};
+use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::stats::Stats;
 
 mod local;
@@ -101,7 +101,7 @@ impl SyncArena {
     /// ```
     pub fn reset(&mut self) {
         // SAFETY: `&mut self` proves no thread still holds an allocation.
-        unsafe { self.mapped.cursor.reset() }
+        unsafe { self.mapped.reset() }
     }
 
     /// Resets the arena and hands every page it touched back to the OS
@@ -284,6 +284,7 @@ arena_constructors!(SyncArena, "An arena");
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::BumpCursor;
 
     fn assert_send_sync<T: Send + Sync>() {}
 

@@ -387,3 +387,31 @@ fn a_parked_mapping_taken_again_then_trimmed_is_not_poisoned() {
     });
     assert_eq!(end, ChildEnd::Exited(0), "{report}");
 }
+
+/// A `secret()` arena unpoisons what it wrote to zero it, and poisons it
+/// again: a reference kept across its reset is still reported, and a new
+/// mapping where a dropped one was reads clean.
+#[test]
+fn a_secret_arena_wipes_without_losing_its_poison() {
+    assert_reported(child_report(|| {
+        let mut arena = Arena::builder().capacity(1 << 20).secret().build().unwrap();
+        let stale: *const u64 = arena.alloc(42u64);
+        arena.reset();
+        // SAFETY: none — this is the bug ASan must catch.
+        let value = unsafe { stale.read_volatile() };
+        eprintln!("read {value} after a secret reset unnoticed");
+    }));
+    let (end, report) = child_report(|| {
+        let mut reused = false;
+        for _ in 0..4 {
+            let mut arena = Arena::builder().capacity(1 << 20).secret().build().unwrap();
+            let old = arena.alloc_slice_fill_copy(1000, 1u8).as_ptr() as usize;
+            arena.reset();
+            arena.alloc_slice_fill_copy(100, 2u8);
+            drop(arena);
+            reused |= new_region_reads_clean(1 << 20, old);
+        }
+        eprintln!("addresses reused: {reused}");
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "{report}");
+}

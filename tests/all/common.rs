@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: running code in a forked child
-//! (for faults, aborts and resident-memory readings that must not disturb
-//! the test process), reading the resident set size, and reading a caught
+//! (for faults and resident-memory readings that must not disturb the test
+//! process), running a test in a process of its own (for aborts), reading
+//! the resident set size and a mapping's `VmFlags`, and reading a caught
 //! panic's message.
 
 /// How a forked child ended.
@@ -65,16 +66,9 @@ pub fn resident_in(start: usize, len: usize) -> usize {
     let mut inside = false;
     let mut total_kib = 0;
     for line in smaps.lines() {
-        if let Some((range, _)) = line.split_once(' ') {
-            if let Some((from, to)) = range.split_once('-') {
-                if let (Ok(from), Ok(to)) = (
-                    usize::from_str_radix(from, 16),
-                    usize::from_str_radix(to, 16),
-                ) {
-                    inside = from < end && to > start;
-                    continue;
-                }
-            }
+        if let Some((from, to)) = mapping_range(line) {
+            inside = from < end && to > start;
+            continue;
         }
         if inside {
             if let Some(kib) = line.strip_prefix("Rss:") {
@@ -84,6 +78,39 @@ pub fn resident_in(start: usize, len: usize) -> usize {
         }
     }
     total_kib * 1024
+}
+
+/// The address range `from..to` of a `/proc/self/smaps` line that starts
+/// a mapping's entry (`from-to perms offset ...`); `None` for a field line.
+fn mapping_range(line: &str) -> Option<(usize, usize)> {
+    let (range, _) = line.split_once(' ')?;
+    let (from, to) = range.split_once('-')?;
+    Some((
+        usize::from_str_radix(from, 16).ok()?,
+        usize::from_str_radix(to, 16).ok()?,
+    ))
+}
+
+/// The `VmFlags` line of the mapping that holds `addr`, from
+/// `/proc/self/smaps`; printed under `label`, so that `--nocapture` shows
+/// what a test read.
+pub fn vm_flags(label: &str, addr: usize) -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((from, to)) = mapping_range(line) {
+            inside = (from..to).contains(&addr);
+        } else if inside && line.starts_with("VmFlags:") {
+            eprintln!("{label}: {line}");
+            return line.to_owned();
+        }
+    }
+    panic!("no mapping holds {addr:#x}");
+}
+
+/// Whether a `VmFlags` line has the two-letter flag `flag`.
+pub fn has_flag(line: &str, flag: &str) -> bool {
+    line.split_whitespace().skip(1).any(|f| f == flag)
 }
 
 /// Asserts that no two `(address, length)` spans overlap; sorts them.

@@ -10,6 +10,8 @@ mod common;
 mod ecosystem;
 mod every_bump;
 mod exhausted;
+mod frozen;
+mod harden;
 mod iter;
 mod limit;
 mod model;
