@@ -7,14 +7,17 @@
 
 use core::alloc::Layout;
 use core::fmt;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 
 use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{RawAllocator, RawAtomicCursor};
+use crate::stats::Stats;
 
 mod local;
 #[cfg(all(test, loom))]
@@ -71,6 +74,12 @@ pub struct SyncArena {
 // its mapping, and the atomic cursor claims every byte with one
 // compare-and-swap (see the `Sync` impl of `RawAtomicCursor`).
 
+// A panic on one thread cannot leave the cursor half-updated: every change
+// is one atomic operation, and no user code runs between the claim of a
+// block and its hand-out. Other threads go on allocating as before.
+impl UnwindSafe for SyncArena {}
+impl RefUnwindSafe for SyncArena {}
+
 impl SyncArena {
     fn from_mapped(mapped: Mapped<RawAtomicCursor>) -> SyncArena {
         SyncArena { mapped }
@@ -121,6 +130,7 @@ impl SyncArena {
     /// arena.alloc(1u8);
     /// assert_eq!(arena.allocated_bytes(), 8); // every block is 8-byte aligned
     /// ```
+    #[must_use]
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
         self.mapped.cursor.used()
@@ -132,21 +142,78 @@ impl SyncArena {
     /// ```
     /// assert_eq!(anon_arena::SyncArena::with_capacity(4096).capacity(), 4096);
     /// ```
+    #[must_use]
     #[inline]
     pub fn capacity(&self) -> usize {
         self.mapped.cursor.capacity()
     }
 
-    /// Bytes still free: `capacity() - allocated_bytes()`, as a snapshot.
+    /// Bytes still free: `capacity() - allocated_bytes()`, or what is left
+    /// below the [allocation limit](SyncArena::set_allocation_limit), as a
+    /// snapshot.
     ///
     /// ```
     /// let arena = anon_arena::SyncArena::with_capacity(4096);
     /// arena.alloc([0u8; 96]);
     /// assert_eq!(arena.remaining(), 4000);
     /// ```
+    #[must_use]
     #[inline]
     pub fn remaining(&self) -> usize {
         self.mapped.cursor.remaining()
+    }
+
+    /// Caps the arena at `limit` bytes, as
+    /// [`Arena::set_allocation_limit`](crate::Arena::set_allocation_limit)
+    /// does, for every thread at once. [`LocalArena`](crate::LocalArena)
+    /// handles claim their leases under the limit, but bump on in a lease
+    /// claimed before it was lowered.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
+    /// arena.set_allocation_limit(Some(4096));
+    /// assert!(arena.try_alloc([0u8; 5000]).is_err());
+    /// assert_eq!(arena.remaining(), 4096);
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.mapped.cursor.set_limit(limit);
+    }
+
+    /// The limit set by
+    /// [`set_allocation_limit`](SyncArena::set_allocation_limit), if any
+    /// (`Some(usize::MAX)` reads back as `None`).
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// arena.set_allocation_limit(Some(64));
+    /// assert_eq!(arena.allocation_limit(), Some(64));
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.mapped.cursor.limit()
+    }
+
+    /// The arena's counters, as
+    /// [`Arena::stats`](crate::Arena::stats) gives them: a snapshot, and
+    /// counting whole leases of [`LocalArena`](crate::LocalArena) handles.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 16);
+    /// arena.alloc([0u8; 100]);
+    /// assert_eq!(arena.stats().allocated, 104);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let cursor = &self.mapped.cursor;
+        Stats {
+            allocated: cursor.used(),
+            remaining: cursor.remaining(),
+            limit: cursor.limit(),
+            capacity: cursor.capacity(),
+            high_water: cursor.peak(),
+            released: self.mapped.released(),
+        }
     }
 
     /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
@@ -165,6 +232,15 @@ impl SyncArena {
     fn alloc_error(&self, layout: Layout) -> Error {
         self.mapped.cursor.exhausted(layout)
     }
+
+    /// The `Allocator` impl's answer to a refused request, for the arena
+    /// and its handles: panics under
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic), naming the type as
+    /// `name`.
+    #[inline]
+    pub(crate) fn refuse_as(&self, name: &str, layout: Layout) {
+        self.mapped.refuse(name, layout, self.allocation_limit());
+    }
 }
 
 alloc_methods!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
@@ -174,6 +250,7 @@ impl fmt::Debug for SyncArena {
         f.debug_struct("SyncArena")
             .field("allocated_bytes", &self.allocated_bytes())
             .field("capacity", &self.capacity())
+            .field("allocation_limit", &self.allocation_limit())
             .field("region", &self.mapped)
             .finish()
     }
@@ -187,9 +264,20 @@ impl AsRaw for &SyncArena {
     fn as_raw(&self) -> &RawAtomicCursor {
         &self.mapped.cursor
     }
+    #[inline]
+    fn refuse(&self, layout: Layout) {
+        self.refuse_as("SyncArena", layout);
+    }
 }
 
 impl_allocator!(['a] &'a SyncArena);
+
+impl ReportsRemaining for &SyncArena {
+    #[inline]
+    fn remaining_bytes(&self) -> Option<usize> {
+        Some(self.remaining())
+    }
+}
 
 arena_constructors!(SyncArena, "An arena");
 

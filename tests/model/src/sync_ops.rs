@@ -198,7 +198,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         } else {
             arena.reset();
         }
-        let stats = arena.stats();
+        let stats = Subject::stats(&arena);
         if stats.allocated != 0 {
             return Err(fail(step, Violation::Stats(stats)));
         }
@@ -304,7 +304,9 @@ fn run_epoch(
                 result.map_err(fail)?;
             }
         }
-        checker.check_stats(arena.stats(), true).map_err(fail)?;
+        checker
+            .check_stats(Subject::stats(arena), true)
+            .map_err(fail)?;
     }
     Ok(None)
 }
@@ -312,7 +314,7 @@ fn run_epoch(
 /// A trait call on the arena itself: exact, from wherever the shared
 /// cursor stands (past the handles' leases).
 fn on_arena(arena: &SyncArena, checker: &mut Checker, op: &ApiOp) -> Result<(), Violation> {
-    let stats = arena.stats();
+    let stats = Subject::stats(arena);
     let mut cursor = CursorModel::new(arena.bounds().start, stats.allocated, stats.capacity);
     api::step(
         arena,
