@@ -94,7 +94,7 @@ fn warm(c: &mut Criterion) {
     group.bench_function("warm/stack_arena", |b| {
         b.iter(|| {
             stack.scope(|scope| {
-                let mut v = allocator_api2::vec::Vec::<u32, _>::new_in(scope);
+                let mut v = allocator_api2::vec::Vec::<u32, _>::new_in(&scope);
                 push_all!(v);
             })
         })

@@ -14,7 +14,15 @@ cargo build --no-default-features --features allocator-api2-04
 cargo build --features allocator-api2-03,allocator-api2-04
 cargo build --features asan # without -Zsanitizer=address: a no-op that links
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    cargo +nightly build --features nightly
+    # `nightly` alone (core's trait), and with allocator-api2 0.2, whose
+    # trait it then makes core's: one impl, no E0119.
+    cargo +nightly build --no-default-features --features nightly
+    cargo +nightly build --features nightly,allocator-api2-03,allocator-api2-04
+    # Another crate turning allocator-api2/nightly on next to ours.
+    cargo +nightly run --quiet --manifest-path ci/nightly-coexist/Cargo.toml
+    # What docs.rs builds: every impl, marked with its feature.
+    RUSTDOCFLAGS="--cfg docsrs -D warnings" cargo +nightly doc --no-deps \
+        --features allocator-api2-03,allocator-api2-04,nightly
 else
     echo "SKIP nightly feature build: no nightly toolchain"
 fi

@@ -31,8 +31,10 @@ pub(crate) mod api_04 {
     pub(crate) use allocator_api2_04::alloc::{AllocError, Allocator};
 }
 
-/// The nightly standard library's own trait and error.
-#[cfg(feature = "nightly")]
+/// The nightly standard library's own trait and error. With allocator-api2
+/// 0.2 too, `nightly` turns on its `nightly`, which makes its trait this
+/// one: the 0.2 impl is then the only one (a second would be E0119).
+#[cfg(all(feature = "nightly", not(feature = "allocator-api2-02")))]
 pub(crate) mod api_core {
     pub(crate) use core::alloc::{AllocError, Allocator};
 }
@@ -48,6 +50,14 @@ pub(crate) trait AsRaw {
     type Raw: RawAllocator + ?Sized;
     /// Borrows it.
     fn as_raw(&self) -> &Self::Raw;
+    /// Called when a request for `layout` was refused, before the trait's
+    /// `AllocError` goes back: panics under
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic). Does nothing by
+    /// default.
+    #[inline(always)]
+    fn refuse(&self, layout: core::alloc::Layout) {
+        let _ = layout;
+    }
 }
 
 impl<T: RawAllocator + ?Sized> AsRaw for &T {
@@ -55,6 +65,10 @@ impl<T: RawAllocator + ?Sized> AsRaw for &T {
     #[inline(always)]
     fn as_raw(&self) -> &T {
         self
+    }
+    #[inline(always)]
+    fn refuse(&self, layout: core::alloc::Layout) {
+        (**self).refused(layout);
     }
 }
 
@@ -64,30 +78,35 @@ impl<T: RawAllocator + ?Sized> AsRaw for &T {
 macro_rules! impl_allocator {
     ([$($generics:tt)*] $self_ty:ty) => {
         #[cfg(feature = "allocator-api2-02")]
-        $crate::alloc_api::impl_allocator!(@one api_02, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_02, "allocator-api2-02", [$($generics)*] $self_ty);
         #[cfg(feature = "allocator-api2-03")]
-        $crate::alloc_api::impl_allocator!(@one api_03, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_03, "allocator-api2-03", [$($generics)*] $self_ty);
         #[cfg(feature = "allocator-api2-04")]
-        $crate::alloc_api::impl_allocator!(@one api_04, [$($generics)*] $self_ty);
-        #[cfg(feature = "nightly")]
-        $crate::alloc_api::impl_allocator!(@one api_core, [$($generics)*] $self_ty);
+        $crate::alloc_api::impl_allocator!(@one api_04, "allocator-api2-04", [$($generics)*] $self_ty);
+        #[cfg(all(feature = "nightly", not(feature = "allocator-api2-02")))]
+        $crate::alloc_api::impl_allocator!(@one api_core, "nightly", [$($generics)*] $self_ty);
     };
-    (@one $api:ident, [$($generics:tt)*] $self_ty:ty) => {
+    (@one $api:ident, $feature:literal, [$($generics:tt)*] $self_ty:ty) => {
         // SAFETY: every method forwards to `RawAllocator`, whose contract is
         // this trait's (valid, aligned, disjoint blocks that live until freed
         // or until `&mut` access to the allocator, which these borrows rule
         // out; contents kept across resizes).
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
         unsafe impl<$($generics)*> $crate::alloc_api::$api::Allocator for $self_ty {
             #[inline(always)]
             fn allocate(
                 &self,
                 layout: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
-                $crate::alloc_api::block(
-                    $crate::raw::RawAllocator::allocate($crate::alloc_api::AsRaw::as_raw(self), layout),
+                $crate::alloc_api::or_refuse(
+                    $crate::alloc_api::block(
+                        $crate::raw::RawAllocator::allocate($crate::alloc_api::AsRaw::as_raw(self), layout),
+                        layout,
+                    ),
+                    self,
                     layout,
+                    $crate::alloc_api::$api::AllocError,
                 )
-                .ok_or($crate::alloc_api::$api::AllocError)
             }
 
             #[inline]
@@ -95,11 +114,15 @@ macro_rules! impl_allocator {
                 &self,
                 layout: ::core::alloc::Layout,
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
-                $crate::alloc_api::block(
-                    $crate::raw::RawAllocator::allocate_zeroed($crate::alloc_api::AsRaw::as_raw(self), layout),
+                $crate::alloc_api::or_refuse(
+                    $crate::alloc_api::block(
+                        $crate::raw::RawAllocator::allocate_zeroed($crate::alloc_api::AsRaw::as_raw(self), layout),
+                        layout,
+                    ),
+                    self,
                     layout,
+                    $crate::alloc_api::$api::AllocError,
                 )
-                .ok_or($crate::alloc_api::$api::AllocError)
             }
 
             #[inline]
@@ -117,7 +140,7 @@ macro_rules! impl_allocator {
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::grow`'s contract is `RawAllocator`'s.
                 let moved = unsafe { $crate::raw::RawAllocator::grow($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new, false) };
-                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+                $crate::alloc_api::or_refuse($crate::alloc_api::block(moved, new), self, new, $crate::alloc_api::$api::AllocError)
             }
 
             #[inline]
@@ -129,7 +152,7 @@ macro_rules! impl_allocator {
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::grow_zeroed`'s contract is `RawAllocator`'s.
                 let moved = unsafe { $crate::raw::RawAllocator::grow($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new, true) };
-                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+                $crate::alloc_api::or_refuse($crate::alloc_api::block(moved, new), self, new, $crate::alloc_api::$api::AllocError)
             }
 
             #[inline]
@@ -141,12 +164,30 @@ macro_rules! impl_allocator {
             ) -> Result<::core::ptr::NonNull<[u8]>, $crate::alloc_api::$api::AllocError> {
                 // SAFETY: `Allocator::shrink`'s contract is `RawAllocator`'s.
                 let moved = unsafe { $crate::raw::RawAllocator::shrink($crate::alloc_api::AsRaw::as_raw(self), ptr, old, new) };
-                $crate::alloc_api::block(moved, new).ok_or($crate::alloc_api::$api::AllocError)
+                $crate::alloc_api::or_refuse($crate::alloc_api::block(moved, new), self, new, $crate::alloc_api::$api::AllocError)
             }
         }
     };
 }
 pub(crate) use impl_allocator;
+
+/// `block`, or `error` once `allocator` has had its say about the refusal
+/// of `layout` (a panic, under `Exhausted::Panic`).
+#[inline(always)]
+pub(crate) fn or_refuse<S: AsRaw + ?Sized, E>(
+    block: Option<core::ptr::NonNull<[u8]>>,
+    allocator: &S,
+    layout: core::alloc::Layout,
+    error: E,
+) -> Result<core::ptr::NonNull<[u8]>, E> {
+    match block {
+        Some(block) => Ok(block),
+        None => {
+            allocator.refuse(layout);
+            Err(error)
+        }
+    }
+}
 
 /// A block start and its layout as the `NonNull<[u8]>` the traits return.
 #[inline(always)]

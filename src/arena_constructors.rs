@@ -1,7 +1,7 @@
 //! The constructors every region-backed arena shares (`new`,
 //! `with_capacity`, `try_with_capacity`, `builder`, `recycle_into`, and
-//! the builder's `capacity`, `recycle`, `cache`, `build` and `build_in`),
-//! written once and stamped onto each arena type.
+//! the builder's `capacity`, `recycle`, `cache`, `on_exhausted`, `build`
+//! and `build_in`), written once and stamped onto each arena type.
 //!
 //! [`arena_constructors!`] needs two associated functions on the type:
 //! `fn from_mapped(Mapped<C>) -> Self`, which wraps a cursor over a
@@ -28,6 +28,7 @@ macro_rules! arena_constructors {
             #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::new();")]
             /// assert!(arena.capacity() >= 64 << 20);
             /// ```
+            #[must_use]
             #[track_caller]
             pub fn new() -> $ty {
                 match $ty::builder().build() {
@@ -50,6 +51,7 @@ macro_rules! arena_constructors {
             #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::with_capacity(10_000);")]
             /// assert_eq!(arena.capacity(), 12_288); // three 4 KiB pages
             /// ```
+            #[must_use]
             #[track_caller]
             pub fn with_capacity(bytes: usize) -> $ty {
                 match $ty::try_with_capacity(bytes) {
@@ -149,6 +151,36 @@ macro_rules! arena_constructors {
             /// ```
             pub fn cache(mut self, cache: &'static $crate::RegionCache) -> Self {
                 self.cache = cache;
+                self
+            }
+
+            /// What the `Allocator` impl does with a request that does not
+            /// fit: return `AllocError` ([`Exhausted::Error`](crate::Exhausted::Error),
+            /// the default), or panic with the numbers
+            /// ([`Exhausted::Panic`](crate::Exhausted::Panic)), so that a
+            /// collection growing past the capacity (or the allocation
+            /// limit) unwinds instead of aborting the process. The `alloc*`
+            /// and `try_alloc*` methods are not affected.
+            ///
+            /// ```
+            /// use anon_arena::allocator_api2::vec::Vec;
+            /// use anon_arena::Exhausted;
+            ///
+            #[doc = concat!("let arena = anon_arena::", stringify!($ty), "::builder()")]
+            ///     .capacity(4096)
+            ///     .on_exhausted(Exhausted::Panic)
+            ///     .build()?;
+            /// let mut v: Vec<u8, _> = Vec::new_in(&arena);
+            /// let full = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ///     v.extend_from_slice(&[7; 10_000])
+            /// }));
+            /// assert!(full.is_err());
+            /// v.push(1); // still a valid, usable Vec
+            /// assert_eq!(v, [1]);
+            /// # Ok::<(), anon_arena::Error>(())
+            /// ```
+            pub fn on_exhausted(mut self, on_exhausted: $crate::Exhausted) -> Self {
+                self.on_exhausted = on_exhausted;
                 self
             }
 

@@ -217,13 +217,12 @@ const EXTENDING: usize = 1;
 /// poisoned here.
 #[cfg(asan)]
 pub(crate) struct AtomicShadow {
-    /// The cursor's first byte.
-    start: NonNull<u8>,
+    /// The cursor's first byte; `None` when this cursor never poisons. One
+    /// field for both keeps a `SharedArena`'s cursor within its header.
+    start: Option<NonNull<u8>>,
     /// Bytes from `start` poisoned (some since handed out), published after
     /// the poisoning; plus [`EXTENDING`] while a thread poisons beyond it.
     frontier: core::sync::atomic::AtomicUsize,
-    /// Whether this cursor poisons at all.
-    enabled: bool,
 }
 
 /// Zero-sized without `cfg(asan)`.
@@ -248,9 +247,8 @@ impl AtomicShadow {
     fn with_enabled(start: NonNull<u8>, enabled: bool) -> AtomicShadow {
         #[cfg(asan)]
         let shadow = AtomicShadow {
-            start,
+            start: enabled.then_some(start),
             frontier: core::sync::atomic::AtomicUsize::new(0),
-            enabled,
         };
         #[cfg(not(asan))]
         let shadow = {
@@ -267,10 +265,10 @@ impl AtomicShadow {
     #[inline(always)]
     pub(crate) fn claimed(&self, end: usize, capacity: usize) {
         #[cfg(asan)]
-        if self.enabled
-            && self.frontier.load(core::sync::atomic::Ordering::Acquire) & !EXTENDING < end
-        {
-            self.advance(end, capacity);
+        if let Some(start) = self.start {
+            if self.frontier.load(core::sync::atomic::Ordering::Acquire) & !EXTENDING < end {
+                self.advance(start, end, capacity);
+            }
         }
         #[cfg(not(asan))]
         let _ = (end, capacity);
@@ -282,7 +280,7 @@ impl AtomicShadow {
     #[inline(always)]
     pub(crate) fn handed_out(&self, block: NonNull<u8>, len: usize, end: usize, capacity: usize) {
         #[cfg(asan)]
-        if self.enabled && len > 0 {
+        if self.start.is_some() && len > 0 {
             self.claimed(end, capacity);
             unpoison(block, len);
         }
@@ -295,7 +293,7 @@ impl AtomicShadow {
     #[inline(always)]
     pub(crate) fn given_back(&self, block: NonNull<u8>, len: usize) {
         #[cfg(asan)]
-        if self.enabled {
+        if self.start.is_some() {
             poison(block, len);
         }
         #[cfg(not(asan))]
@@ -307,7 +305,7 @@ impl AtomicShadow {
     #[cfg(asan)]
     #[cold]
     #[inline(never)]
-    fn advance(&self, end: usize, capacity: usize) {
+    fn advance(&self, start: NonNull<u8>, end: usize, capacity: usize) {
         use core::sync::atomic::Ordering;
         debug_assert!(end % 8 == 0 && capacity % 8 == 0 && end <= capacity);
         loop {
@@ -333,7 +331,7 @@ impl AtomicShadow {
                 let target = end.saturating_add(CHUNK).min(capacity);
                 // SAFETY: `published < end <= target <= capacity`: inside
                 // the memory.
-                poison(unsafe { self.start.add(published) }, target - published);
+                poison(unsafe { start.add(published) }, target - published);
                 self.frontier.store(target, Ordering::Release);
                 return;
             }
@@ -344,8 +342,8 @@ impl AtomicShadow {
 #[cfg(asan)]
 impl Drop for AtomicShadow {
     fn drop(&mut self) {
-        if self.enabled {
-            unpoison(self.start, *self.frontier.get_mut() & !EXTENDING);
+        if let Some(start) = self.start {
+            unpoison(start, *self.frontier.get_mut() & !EXTENDING);
         }
     }
 }

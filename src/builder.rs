@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 
 use crate::cache::RegionCache;
 use crate::error::Error;
+use crate::exhausted::Exhausted;
 use crate::region::{Backing, Region, RegionOptions};
 
 mod harden;
@@ -51,7 +52,24 @@ pub struct Builder<K> {
     /// Arenas: the cache `build` takes the mapping from and the arena parks
     /// it in when it drops.
     pub(crate) cache: &'static RegionCache,
+    /// Arenas and pools: what the `Allocator` impl does with a request
+    /// that does not fit.
+    pub(crate) on_exhausted: Exhausted,
     _kind: PhantomData<fn() -> K>,
+}
+
+// By hand: a derive would ask `K: Clone`, and `K` is only a marker.
+impl<K> Clone for Builder<K> {
+    fn clone(&self) -> Self {
+        Builder {
+            options: self.options,
+            size: self.size,
+            recycle: self.recycle,
+            cache: self.cache,
+            on_exhausted: self.on_exhausted,
+            _kind: PhantomData,
+        }
+    }
 }
 
 impl<K> Builder<K> {
@@ -61,6 +79,7 @@ impl<K> Builder<K> {
             size: None,
             recycle: true,
             cache: RegionCache::default_cache(),
+            on_exhausted: Exhausted::Error,
             _kind: PhantomData,
         }
     }
@@ -237,6 +256,7 @@ impl<K> core::fmt::Debug for Builder<K> {
             .field("size", &self.size)
             .field("options", &self.options)
             .field("recycle", &self.recycle)
+            .field("on_exhausted", &self.on_exhausted)
             .finish()
     }
 }

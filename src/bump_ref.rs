@@ -19,9 +19,10 @@ use core::ptr::NonNull;
 use crate::error::Error;
 
 /// A shared reference to a bump allocator of this crate whose blocks live
-/// for `'a`: `&'a Arena`, `&'a StackArena` (also a scope's), `&'a SyncArena`
-/// and `&LocalArena<'a>` (a handle's blocks live as long as the borrow of
-/// its `SyncArena`, not as long as the handle).
+/// for `'a`: `&'a Arena`, `&'a StackArena` (also a guard's), `&Scope<'a>`,
+/// `&'a SyncArena` and `&LocalArena<'a>` (the blocks of a scope handle or a
+/// `LocalArena` handle live as long as the scope or the borrow of the
+/// `SyncArena`, not as long as the borrow of the handle).
 ///
 /// It is the allocator parameter of [`ArenaBox::new_in`](crate::ArenaBox::new_in)
 /// and the other generic constructors. It is sealed: only this crate's

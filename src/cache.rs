@@ -536,14 +536,15 @@ impl CachedRegion {
     }
 
     /// Hands the pages of the first `bytes` bytes, rounded up to whole
-    /// pages, back to the OS ([`Region::release`]).
-    pub(crate) fn release_prefix(&mut self, bytes: usize) -> Result<(), Error> {
+    /// pages, back to the OS ([`Region::release`]); returns how many bytes
+    /// that was.
+    pub(crate) fn release_prefix(&mut self, bytes: usize) -> Result<usize, Error> {
         let Some(region) = &mut self.region else {
-            return Ok(());
+            return Ok(0);
         };
         let len = region.len();
         let end = align_up(bytes, page_size()).map_or(len, |bytes| bytes.min(len));
-        region.release(0..end)
+        region.release(0..end).map(|()| end)
     }
 
     /// The region, unless it was [`take`](Self::take)n.

@@ -6,7 +6,7 @@ use core::fmt;
 ///
 /// `try_*` methods return it; the panicking forms format it into their
 /// panic message, so both say the same thing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
     /// The kernel refused a mapping call (`mmap`, `mprotect`, `madvise`, or
@@ -25,6 +25,13 @@ pub enum Error {
         requested: usize,
         /// Bytes that were still free.
         remaining: usize,
+    },
+    /// An allocator that does not say how much it has left (one from
+    /// another crate, the global heap, [`PageAllocator`](crate::PageAllocator))
+    /// refused a request: what [`TryVec`](crate::TryVec) reports for it.
+    AllocFailed {
+        /// Bytes of the block asked for.
+        requested: usize,
     },
     /// A size or alignment computation overflowed: the `Layout` (or slice
     /// length, or capacity) is larger than any address space.
@@ -81,6 +88,9 @@ impl fmt::Display for Error {
                 f,
                 "out of capacity: {requested} bytes requested, {remaining} bytes remaining"
             ),
+            Error::AllocFailed { requested } => {
+                write!(f, "allocation of {requested} bytes failed")
+            }
             Error::LockFailed {
                 requested,
                 limit: Some(limit),
@@ -132,7 +142,9 @@ impl From<Error> for std::io::Error {
             Error::MapFailed { errno, .. } | Error::LockFailed { errno, .. } => {
                 std::io::Error::from_raw_os_error(errno.raw_os_error())
             }
-            Error::Exhausted { .. } => std::io::Error::new(std::io::ErrorKind::OutOfMemory, error),
+            Error::Exhausted { .. } | Error::AllocFailed { .. } => {
+                std::io::Error::new(std::io::ErrorKind::OutOfMemory, error)
+            }
             Error::LayoutOverflow
             | Error::Unsupported { .. }
             | Error::ForeignMark

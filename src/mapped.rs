@@ -1,6 +1,7 @@
 //! [`Mapped`]: a bump cursor over a region that came from a cache — what
 //! `Arena` (and through it `StackArena`) and `SyncArena` share: how they
-//! are made, `release`, and giving the mapping back when they go.
+//! are made, `release`, the policy for exhaustion, and giving the mapping
+//! back when they go.
 //!
 //! `unsafe` is allowed here for making the cursor over the region, whose
 //! contract the region meets, for the promise a returned mapping carries
@@ -8,10 +9,13 @@
 //! arena's bytes when no block is live.
 #![allow(unsafe_code)]
 
+use core::alloc::Layout;
+
 use crate::asan;
 use crate::builder::Builder;
 use crate::cache::{CachedRegion, RegionCache};
 use crate::error::Error;
+use crate::exhausted::{self, Bounds, Exhausted};
 use crate::raw::BumpCursor;
 use crate::region::Shape;
 
@@ -23,6 +27,11 @@ pub(crate) struct Mapped<C: BumpCursor> {
     /// Declared after `cursor` so that it goes after the cursor's ASan
     /// shadow (`cfg(asan)`) has unpoisoned it.
     region: CachedRegion,
+    /// What the owner's `Allocator` impl does with a request that does not
+    /// fit; read on the failure path only.
+    on_exhausted: Exhausted,
+    /// Bytes handed back to the OS by [`release`](Self::release), summed.
+    released: usize,
     /// `secret()`: zero what the cursor wrote on reset, release and drop.
     secret: bool,
 }
@@ -50,6 +59,8 @@ impl<C: BumpCursor> Mapped<C> {
         Ok(Mapped {
             cursor,
             region: CachedRegion::new(region, home, reuse),
+            on_exhausted: builder.on_exhausted,
+            released: 0,
             secret: builder.options.hardening.wipe,
         })
     }
@@ -115,11 +126,39 @@ impl<C: BumpCursor> Mapped<C> {
             self.cursor.reset();
             self.wipe_if_secret();
         }
-        if self.region.release_prefix(self.cursor.touched()).is_ok() {
+        if let Ok(bytes) = self.region.release_prefix(self.cursor.touched()) {
+            self.released = self.released.saturating_add(bytes);
             // SAFETY: no block is live, every touched page now reads as
             // zero, and untouched ones always did.
             unsafe { self.cursor.reset_pristine() };
         }
+    }
+
+    /// Bytes handed back to the OS by `release` so far.
+    pub(crate) fn released(&self) -> usize {
+        self.released
+    }
+
+    /// The owner's `Allocator` impl's answer to a refused request for
+    /// `layout`: panics under [`Exhausted::Panic`] with the cursor's
+    /// numbers and `limit` (the owner's allocation limit), naming the
+    /// owner `name`.
+    #[inline]
+    pub(crate) fn refuse(&self, name: &str, layout: Layout, limit: Option<usize>) {
+        if self.on_exhausted == Exhausted::Panic {
+            self.exhausted_panic(name, layout, limit);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn exhausted_panic(&self, name: &str, layout: Layout, limit: Option<usize>) -> ! {
+        let bounds = Bounds {
+            capacity: self.cursor.capacity(),
+            limit,
+            unit: "bytes",
+        };
+        exhausted::refused(&name, layout, self.cursor.exhausted(layout), bounds)
     }
 
     /// Parks the mapping in `cache` instead of the cache it came from.

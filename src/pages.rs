@@ -308,6 +308,9 @@ impl AsRaw for PageAllocator {
 
 impl_allocator!([] PageAllocator);
 
+/// Each block is its own mapping, limited only by the OS: no number to give.
+impl crate::collections::ReportsRemaining for PageAllocator {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,9 +48,10 @@ impl<K> Builder<K> {
     /// `dc`. Off by default.
     ///
     /// The child still has the allocator's handle, pointing at addresses it
-    /// does not have: touching them there faults, and it should leave the
-    /// handle alone (`exec`, `_exit`, or `mem::forget` it) rather than drop
-    /// it, since by then another mapping of the child's may lie there.
+    /// does not have: it must not allocate through it (another mapping of
+    /// the child's may lie there by then). Dropping it is safe: the region
+    /// remembers the process that made it, and in any other it neither
+    /// wipes nor unmaps.
     ///
     /// ```
     /// let arena = anon_arena::Arena::builder().capacity(1 << 20).dont_fork(true).build()?;

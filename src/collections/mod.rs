@@ -28,6 +28,7 @@ mod collect_in;
 mod macros;
 #[cfg(feature = "collections")]
 mod string;
+mod try_vec;
 
 pub(crate) use boxed::dealloc;
 pub use boxed::ArenaBox;
@@ -40,3 +41,6 @@ pub use allocator_api2::vec::Vec;
 pub use collect_in::{CollectIn, FromIteratorIn};
 #[cfg(feature = "collections")]
 pub use string::{FromUtf8Error, String};
+pub use try_vec::ReportsRemaining;
+#[cfg(feature = "collections")]
+pub use try_vec::TryVec;

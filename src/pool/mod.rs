@@ -12,14 +12,18 @@ use core::any::type_name;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::{self, NonNull};
 
 use crate::alloc_api::impl_allocator;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
+use crate::exhausted::{self, Bounds, Exhausted};
 use crate::math::{align_up, MIN_ALIGN};
 use crate::raw::{RawAllocator, RawPool};
 use crate::region::{self, Region};
+use crate::stats::PoolStats;
 
 mod boxed;
 
@@ -99,6 +103,8 @@ pub struct Pool<T> {
     /// The mapping the slots live in; unmapped when the pool drops. `None`
     /// for a zero-sized `T`.
     region: Option<Region>,
+    /// What the `Allocator` impl does with a request it cannot serve.
+    on_exhausted: Exhausted,
     /// The slots hold `T`s, but the pool never drops them (a `PoolBox`
     /// does), so this marks the type without claiming ownership for the
     /// drop checker: values may borrow the pool that holds them.
@@ -111,6 +117,13 @@ pub struct Pool<T> {
 // exist while the pool moves. It is not `Sync`: the raw pool is made of
 // `Cell`s.
 unsafe impl<T: Send> Send for Pool<T> {}
+
+// A panic cannot leave the free list half-updated: taking and returning a
+// slot are a few stores with no user code between them. A `T` whose
+// destructor panics leaks its slot, which is safe. Values are reached only
+// through boxes, so the pool is as unwind-safe as its `T`.
+impl<T: UnwindSafe> UnwindSafe for Pool<T> {}
+impl<T: RefUnwindSafe> RefUnwindSafe for Pool<T> {}
 
 impl<T> Pool<T> {
     /// Whether `T` is zero-sized: then the pool maps nothing and never fills.
@@ -151,6 +164,7 @@ impl<T> Pool<T> {
     /// let pool = anon_arena::Pool::<[u64; 4]>::with_capacity(10_000);
     /// assert_eq!(pool.capacity(), 10_000);
     /// ```
+    #[must_use]
     #[track_caller]
     pub fn with_capacity(slots: usize) -> Pool<T> {
         match Pool::try_with_capacity(slots) {
@@ -213,6 +227,7 @@ impl<T> Pool<T> {
             return Ok(Pool {
                 raw: RawPool::unbacked(),
                 region: None,
+                on_exhausted: builder.on_exhausted,
                 _values: PhantomData,
             });
         }
@@ -237,6 +252,7 @@ impl<T> Pool<T> {
         Ok(Pool {
             raw,
             region: Some(region),
+            on_exhausted: builder.on_exhausted,
             _values: PhantomData,
         })
     }
@@ -254,6 +270,16 @@ impl<T> Pool<T> {
     /// *answer += 1;
     /// assert_eq!(*answer, 42);
     /// ```
+    ///
+    /// Dropping the box at once would free the slot at once, so the result
+    /// must be used:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let pool = anon_arena::Pool::with_capacity(4);
+    /// pool.alloc(41u64);
+    /// ```
+    #[must_use = "the box frees its slot (and drops the value) when it is dropped"]
     #[inline]
     #[track_caller]
     pub fn alloc(&self, value: T) -> PoolBox<'_, T> {
@@ -313,6 +339,7 @@ impl<T> Pool<T> {
     /// drop(a);
     /// assert_eq!(pool.len(), 1);
     /// ```
+    #[must_use]
     #[inline]
     pub fn len(&self) -> usize {
         self.raw.len()
@@ -326,6 +353,7 @@ impl<T> Pool<T> {
     /// let _x = pool.alloc(1i32);
     /// assert!(!pool.is_empty());
     /// ```
+    #[must_use]
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -338,6 +366,7 @@ impl<T> Pool<T> {
     /// assert_eq!(anon_arena::Pool::<u32>::with_capacity(100).capacity(), 100);
     /// assert_eq!(anon_arena::Pool::<()>::with_capacity(0).capacity(), usize::MAX);
     /// ```
+    #[must_use]
     #[inline]
     pub fn capacity(&self) -> usize {
         if Self::IS_ZST {
@@ -358,9 +387,62 @@ impl<T> Pool<T> {
     /// assert_eq!(Pool::<[u8; 9]>::with_capacity(1).slot_size(), 16);
     /// assert_eq!(Pool::<u128>::with_capacity(1).slot_size(), 16);
     /// ```
+    #[must_use]
     #[inline]
     pub fn slot_size(&self) -> usize {
         Self::SLOT_SIZE
+    }
+
+    /// The pool's counters in slots (live, capacity, touched) and its slot
+    /// size, as a [`PoolStats`] whose `Display` fits a log line.
+    ///
+    /// ```
+    /// let pool = anon_arena::Pool::<[u8; 24]>::with_capacity(1000);
+    /// let boxes: Vec<_> = (0..10).map(|i| pool.alloc([i; 24])).collect();
+    /// drop(boxes);
+    /// let _again = pool.alloc([0; 24]);
+    /// assert_eq!(pool.stats().to_string(), "1 of 1000 slots live (24 bytes each), 10 touched");
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            live: self.len(),
+            capacity: self.capacity(),
+            touched: if Self::IS_ZST { 0 } else { self.raw.touched() },
+            slot_size: Self::SLOT_SIZE,
+        }
+    }
+
+    /// Panics for a refused `Allocator` request under [`Exhausted::Panic`]:
+    /// one that does not fit a slot, or any when every slot is live.
+    #[cold]
+    #[inline(never)]
+    fn exhausted_panic(&self, layout: Layout) -> ! {
+        let error = Error::Exhausted {
+            requested: layout.size(),
+            remaining: self.largest_free_block(),
+        };
+        let bounds = Bounds {
+            capacity: self.capacity(),
+            limit: None,
+            unit: "slots",
+        };
+        exhausted::refused(
+            &format_args!("Pool<{}>", type_name::<T>()),
+            layout,
+            error,
+            bounds,
+        )
+    }
+
+    /// The largest block the `Allocator` impl can hand out now: a slot, or
+    /// nothing when every slot is live.
+    fn largest_free_block(&self) -> usize {
+        if self.len() < self.capacity() {
+            Self::SLOT_SIZE
+        } else {
+            0
+        }
     }
 
     /// A slot for one `T`, or `None` when full. Zero-sized values need no
@@ -496,9 +578,24 @@ unsafe impl<T> RawAllocator for Pool<T> {
         // `grow`.
         Self::fits(new).then(|| self.raw.own(ptr))
     }
+
+    #[inline]
+    fn refused(&self, layout: Layout) {
+        if self.on_exhausted == Exhausted::Panic {
+            self.exhausted_panic(layout);
+        }
+    }
 }
 
 impl_allocator!(['a, T] &'a Pool<T>);
+
+/// A slot when one is free, 0 when every slot is live.
+impl<T> ReportsRemaining for &Pool<T> {
+    #[inline]
+    fn remaining_bytes(&self) -> Option<usize> {
+        Some(self.largest_free_block())
+    }
+}
 
 impl<T> Builder<Pool<T>> {
     /// The pool's capacity in slots (exact; no rounding). Without it the
@@ -514,6 +611,28 @@ impl<T> Builder<Pool<T>> {
     /// ```
     pub fn slots(mut self, slots: usize) -> Self {
         self.size = Some(slots);
+        self
+    }
+
+    /// What the `Allocator` impl does with a request it cannot serve (one
+    /// larger than a slot, or any when every slot is live): return
+    /// `AllocError` ([`Exhausted::Error`], the default) or panic with the
+    /// numbers ([`Exhausted::Panic`]), so that a collection in the pool
+    /// unwinds instead of aborting. [`Pool::alloc`] panics under either.
+    ///
+    /// ```
+    /// use anon_arena::allocator_api2::boxed::Box;
+    /// use anon_arena::{Exhausted, Pool};
+    ///
+    /// let pool = Pool::<u64>::builder().slots(1).on_exhausted(Exhausted::Panic).build()?;
+    /// let first = Box::new_in(1u64, &pool);
+    /// let second = std::panic::catch_unwind(|| Box::new_in(2u64, &pool));
+    /// assert!(second.is_err(), "no slot left: a panic, not an abort");
+    /// assert_eq!(*first, 1);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn on_exhausted(mut self, on_exhausted: Exhausted) -> Self {
+        self.on_exhausted = on_exhausted;
         self
     }
 

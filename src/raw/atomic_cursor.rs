@@ -62,7 +62,9 @@ pub(crate) struct Lease {
 /// single atomic operations that keep them by construction):
 ///
 /// * `offset <= capacity` and `offset` is a multiple of [`MIN_ALIGN`];
-/// * `high_water <= capacity`;
+/// * `high_water <= capacity` and `peak <= capacity`;
+/// * allocation hands out bytes below [`limit_end`](Self::limit_end) only
+///   (`offset` may lie above it, after the limit was lowered);
 /// * every byte at or above `max(high_water, offset)` is zero: nothing has
 ///   written it since it was mapped or last released;
 /// * every block handed out and not freed lies in `start..start + offset`.
@@ -84,6 +86,15 @@ pub(crate) struct RawAtomicCursor {
     /// *before* the rewind that frees the bytes, so whoever allocates them
     /// (synchronising with that rewind) sees the raised mark.
     high_water: AtomicUsize,
+    /// The allocation limit in bytes from `start`, as set (`usize::MAX`:
+    /// none); allocation stops at [`limit_end`](Self::limit_end). Relaxed:
+    /// the capacity bounds every block whatever value a thread reads.
+    limit: AtomicUsize,
+    /// The highest offset ever given up by a rewind or reset, kept across
+    /// releases (unlike `high_water`, which also starts at a reused
+    /// mapping's dirty prefix): with `offset`, the most bytes ever
+    /// allocated at once. A statistic: raised without ordering.
+    peak: AtomicUsize,
     /// What ASan is told is live (zero-sized unless `cfg(asan)`); last, so
     /// the other fields keep their offsets.
     shadow: asan::AtomicShadow,
@@ -131,6 +142,8 @@ impl RawAtomicCursor {
             capacity: len,
             offset: AtomicUsize::new(0),
             high_water: AtomicUsize::new(dirty),
+            limit: AtomicUsize::new(usize::MAX),
+            peak: AtomicUsize::new(0),
             shadow,
         };
         cursor.debug_assert_invariants();
@@ -147,8 +160,9 @@ impl RawAtomicCursor {
             return NonNull::new(ptr::without_provenance_mut(layout.align()));
         }
         let base = self.start.addr().get();
-        // Cannot overflow: `start..start + capacity` is memory we were given.
-        let end = base + self.capacity;
+        // Cannot overflow: `start..start + capacity` is memory we were given,
+        // and the limit lies inside it.
+        let end = base + self.limit_end();
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
             let bump = math::bump_up(base + offset, end, layout.size(), layout.align())?;
@@ -183,10 +197,11 @@ impl RawAtomicCursor {
     /// `needed` and `preferred` are multiples of [`MIN_ALIGN`].
     pub(crate) fn claim(&self, needed: usize, preferred: usize) -> Option<Lease> {
         debug_assert!(needed % MIN_ALIGN == 0 && preferred % MIN_ALIGN == 0);
+        let limit = self.limit_end();
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            let remaining = self.capacity - offset;
+            // A multiple of `MIN_ALIGN`, as both ends are.
+            let remaining = limit.saturating_sub(offset);
             if needed > remaining {
                 return None;
             }
@@ -209,7 +224,7 @@ impl RawAtomicCursor {
                         .load(Ordering::Relaxed)
                         .saturating_sub(offset)
                         .min(len);
-                    // SAFETY: `offset + len <= capacity`, and the CAS gave
+                    // SAFETY: `offset + len <= limit <= capacity`, and the CAS gave
                     // `offset..offset + len` to us alone.
                     let start = unsafe { self.start.add(offset) };
                     // The lease stays poisoned: its cursor unpoisons each
@@ -234,8 +249,37 @@ impl RawAtomicCursor {
                 layout.size(),
                 layout.align(),
             ),
-            remaining: self.capacity - offset,
+            remaining: self.limit_end().saturating_sub(offset),
         }
+    }
+
+    /// Where allocation stops, in bytes from `start`: the limit (rounded
+    /// down to [`MIN_ALIGN`]) or the capacity, whichever is lower.
+    #[inline]
+    fn limit_end(&self) -> usize {
+        let limit = self.limit.load(Ordering::Relaxed).min(self.capacity);
+        limit - limit % MIN_ALIGN
+    }
+
+    /// Lets allocation hand out at most `bytes` from the start; `None`
+    /// lifts the limit. Blocks already handed out stay; a limit below
+    /// `used()` makes every request that needs room fail until enough is
+    /// freed. Leases claimed before keep their bytes.
+    pub(crate) fn set_limit(&self, bytes: Option<usize>) {
+        self.limit
+            .store(bytes.unwrap_or(usize::MAX), Ordering::Relaxed);
+    }
+
+    /// The limit as set (`Some(usize::MAX)` reads back as `None`).
+    pub(crate) fn limit(&self) -> Option<usize> {
+        Some(self.limit.load(Ordering::Relaxed)).filter(|&limit| limit != usize::MAX)
+    }
+
+    /// The most bytes ever allocated at once: a snapshot.
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
+            .load(Ordering::Relaxed)
+            .max(self.offset.load(Ordering::Relaxed))
     }
 
     /// The address below which bytes may hold old data: the high-water
@@ -269,6 +313,11 @@ impl RawAtomicCursor {
         // Mark the bytes dirty first; if the CAS fails the mark is only
         // conservative (a later zeroed allocation zeroes a little more).
         self.high_water.fetch_max(from, Ordering::Relaxed);
+        // Read first: most rewinds are below the peak, and a plain load
+        // costs less than a read-modify-write.
+        if from > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(from, Ordering::Relaxed);
+        }
         // Release: our writes to the freed bytes happen before the writes
         // of whoever allocates them next (their CAS is an acquire).
         self.offset
@@ -322,10 +371,11 @@ impl RawAtomicCursor {
         self.offset.load(Ordering::Relaxed)
     }
 
-    /// Bytes still free: a snapshot.
+    /// Bytes still free below the limit: a snapshot.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.capacity - self.offset.load(Ordering::Relaxed)
+        self.limit_end()
+            .saturating_sub(self.offset.load(Ordering::Relaxed))
     }
 
     /// Total bytes the cursor manages.
@@ -346,7 +396,8 @@ impl RawAtomicCursor {
             "cursor alignment broken"
         );
         debug_assert!(
-            self.high_water.load(Ordering::Relaxed) <= self.capacity,
+            self.high_water.load(Ordering::Relaxed) <= self.capacity
+                && self.peak.load(Ordering::Relaxed) <= self.capacity,
             "high-water mark past the end"
         );
     }
@@ -365,10 +416,14 @@ unsafe impl RawAllocator for RawAtomicCursor {
             return self.alloc_overaligned(layout);
         }
         let size = math::round_layout_size(layout.size());
+        // Not rounded: `offset + size` is a multiple of `MIN_ALIGN`, so it
+        // stays below the limit exactly when it stays below the rounded one.
+        let limit = self.limit.load(Ordering::Relaxed).min(self.capacity);
         let mut offset = self.offset.load(Ordering::Relaxed);
         loop {
-            // Cannot underflow: `offset <= capacity` at every instant.
-            if size > self.capacity - offset {
+            // `offset` may lie above a lowered limit: then only zero-sized
+            // requests fit.
+            if size > limit.saturating_sub(offset) {
                 return None;
             }
             // Acquire: the bytes may have been freed by a rewind on another
@@ -380,9 +435,9 @@ unsafe impl RawAllocator for RawAtomicCursor {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    // SAFETY: `offset + size <= capacity`, so the block lies
-                    // in the memory, and the CAS gave `offset..offset + size`
-                    // to us alone.
+                    // SAFETY: `offset + size <= limit <= capacity`, so the
+                    // block lies in the memory, and the CAS gave
+                    // `offset..offset + size` to us alone.
                     let block = unsafe { self.start.add(offset) };
                     self.shadow
                         .handed_out(block, layout.size(), offset + size, self.capacity);
@@ -421,8 +476,9 @@ unsafe impl RawAllocator for RawAtomicCursor {
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
         let base = self.start.addr().get();
-        // Cannot overflow: `start..start + capacity` is memory we were given.
-        let end = base + self.capacity;
+        // Cannot overflow: `start..start + capacity` is memory we were given,
+        // and the limit lies inside it.
+        let end = base + self.limit_end();
         let in_place = self.offset_of(block).and_then(|_| {
             math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
         });
@@ -510,6 +566,8 @@ impl BumpCursor for RawAtomicCursor {
         let high_water = self.high_water.load(Ordering::Relaxed);
         self.high_water
             .store(high_water.max(offset), Ordering::Relaxed);
+        let peak = self.peak.load(Ordering::Relaxed);
+        self.peak.store(peak.max(offset), Ordering::Relaxed);
         self.offset.store(0, Ordering::Relaxed);
         self.debug_assert_invariants();
     }
@@ -517,6 +575,14 @@ impl BumpCursor for RawAtomicCursor {
     fn touched(&mut self) -> usize {
         let high_water = self.high_water.load(Ordering::Relaxed);
         high_water.max(self.offset.load(Ordering::Relaxed))
+    }
+
+    fn capacity(&self) -> usize {
+        RawAtomicCursor::capacity(self)
+    }
+
+    fn exhausted(&self, layout: Layout) -> Error {
+        RawAtomicCursor::exhausted(self, layout)
     }
 
     unsafe fn reset_pristine(&mut self) {
@@ -654,6 +720,55 @@ mod tests {
         // SAFETY: a live 64-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(zeroed.as_ptr(), 64) };
         assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn the_limit_bounds_bumps_claims_and_growth() {
+        let f = fixture(16);
+        f.cursor.set_limit(Some(43));
+        assert_eq!((f.cursor.limit(), f.cursor.remaining()), (Some(43), 40));
+        let old = layout(16, 8);
+        let block = f.cursor.allocate(old).unwrap();
+        // SAFETY: `block` is live for `old`.
+        assert!(unsafe { f.cursor.grow(block, old, layout(48, 8), false) }.is_none());
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, layout(40, 8), false) }.unwrap();
+        assert_eq!((grown, f.cursor.remaining()), (block, 0));
+        assert!(f.cursor.claim(8, 8).is_none());
+        f.cursor.set_limit(Some(0));
+        assert!(f.cursor.allocate(layout(1, 1)).is_none());
+        assert!(f.cursor.allocate(layout(8, 64)).is_none());
+        assert!(
+            f.cursor.allocate(layout(0, 8)).is_some(),
+            "zero-sized never fails"
+        );
+        assert_eq!(
+            f.cursor.exhausted(layout(1, 1)),
+            Error::Exhausted {
+                requested: 8,
+                remaining: 0
+            }
+        );
+        f.cursor.set_limit(None);
+        assert_eq!(f.cursor.limit(), None);
+        let lease = f.cursor.claim(8, 1 << 20).unwrap();
+        assert_eq!(lease.len, 8, "an eighth of the 88 bytes left, rounded down");
+    }
+
+    #[test]
+    fn the_peak_survives_frees_and_resets() {
+        let mut f = fixture(16);
+        let block = f.cursor.allocate(layout(48, 8)).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.deallocate(block, layout(48, 8)) };
+        assert_eq!((f.cursor.used(), f.cursor.peak()), (0, 48));
+        f.cursor.allocate(layout(64, 8)).unwrap();
+        // SAFETY: no block is live.
+        unsafe { f.cursor.reset() };
+        assert_eq!(f.cursor.peak(), 64);
+        // SAFETY: no block is live, and the test treats the memory as zero.
+        unsafe { f.cursor.reset_pristine() };
+        assert_eq!(f.cursor.peak(), 64);
     }
 
     #[test]

@@ -29,8 +29,11 @@ const LOW_QUARTER: usize = usize::MAX / 4;
 /// after every mutation:
 ///
 /// * `start <= floor <= pos <= end`, all derived from the same mapping;
+/// * `start <= limit <= end`; `pos` may lie above `limit` (a limit set
+///   below what is allocated), and then every request that needs room fails;
 /// * on 64-bit targets `end <= LOW_QUARTER` (so `pos + size` cannot wrap);
-/// * `start`, `floor` and `pos` are multiples of [`MIN_ALIGN`];
+/// * `start`, `floor`, `pos` and `limit` are multiples of [`MIN_ALIGN`];
+/// * `peak >= start`, and `max(peak, pos)` is the highest `pos` ever reached;
 /// * every byte at or above `max(high_water, pos)` is zero: nothing has
 ///   written it since it was mapped or last released;
 /// * every block handed out and not freed lies in `start..pos`.
@@ -42,10 +45,17 @@ pub(crate) struct RawCursor {
     floor: Cell<NonNull<u8>>,
     /// The next free byte.
     pos: Cell<NonNull<u8>>,
-    /// One past the last usable byte.
+    /// One past the last byte of the memory.
     end: NonNull<u8>,
+    /// One past the last byte allocation may hand out: `end`, or lower
+    /// under an allocation limit ([`set_limit`](Self::set_limit)).
+    limit: Cell<NonNull<u8>>,
     /// The highest `pos` ever given up by a rewind; bytes below it may be dirty.
     high_water: Cell<NonNull<u8>>,
+    /// The highest `pos` ever given up by a rewind, kept across releases
+    /// (unlike `high_water`, which also starts at a reused mapping's dirty
+    /// prefix): with `pos`, the most bytes ever allocated at once.
+    peak: Cell<NonNull<u8>>,
     /// What ASan is told is live (zero-sized unless `cfg(asan)`).
     shadow: asan::Shadow,
 }
@@ -93,7 +103,9 @@ impl RawCursor {
             floor: Cell::new(nowhere),
             pos: Cell::new(nowhere),
             end: nowhere,
+            limit: Cell::new(nowhere),
             high_water: Cell::new(nowhere),
+            peak: Cell::new(nowhere),
             shadow: asan::Shadow::new(nowhere),
         }
     }
@@ -122,7 +134,9 @@ impl RawCursor {
             floor: Cell::new(start),
             pos: Cell::new(start),
             end,
+            limit: Cell::new(end),
             high_water: Cell::new(high_water),
+            peak: Cell::new(start),
             shadow,
         };
         cursor.debug_assert_invariants();
@@ -140,7 +154,7 @@ impl RawCursor {
         let pos = self.pos.get();
         let bump = math::bump_up(
             pos.addr().get(),
-            self.end.addr().get(),
+            self.limit.get().addr().get(),
             layout.size(),
             layout.align(),
         )?;
@@ -204,6 +218,9 @@ impl RawCursor {
         if pos > self.high_water.get() {
             self.high_water.set(pos);
         }
+        if pos > self.peak.get() {
+            self.peak.set(pos);
+        }
         self.shadow
             .given_back(to, pos.addr().get() - to.addr().get());
         self.pos.set(to);
@@ -244,10 +261,30 @@ impl RawCursor {
         self.pos.get().addr().get() - self.start.addr().get()
     }
 
-    /// Bytes still free above `pos`.
+    /// Bytes still free above `pos`, up to the limit.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.end.addr().get() - self.pos.get().addr().get()
+        (self.limit.get().addr().get()).saturating_sub(self.pos.get().addr().get())
+    }
+
+    /// The most bytes ever allocated at once (from the start).
+    #[inline]
+    pub(crate) fn peak(&self) -> usize {
+        self.peak.get().max(self.pos.get()).addr().get() - self.start.addr().get()
+    }
+
+    /// Lets allocation hand out at most `bytes` from the start (rounded
+    /// down to [`MIN_ALIGN`], at most the capacity); `None` lifts the
+    /// limit. Blocks already handed out stay; a limit below `used()` makes
+    /// every request that needs room fail until enough is freed.
+    pub(crate) fn set_limit(&self, bytes: Option<usize>) {
+        let bytes = bytes.map_or(self.capacity(), |bytes| {
+            (bytes - bytes % MIN_ALIGN).min(self.capacity())
+        });
+        // SAFETY: `bytes <= capacity`, so the limit stays inside the memory
+        // (or one past its end), with the start's provenance.
+        self.limit.set(unsafe { self.start.add(bytes) });
+        self.debug_assert_invariants();
     }
 
     /// Total bytes the cursor manages.
@@ -259,20 +296,25 @@ impl RawCursor {
     /// Checks the invariants listed on the type (debug builds only).
     #[inline]
     pub(crate) fn debug_assert_invariants(&self) {
-        let (start, floor, pos, end) = (
+        let (start, floor, pos, end, limit) = (
             self.start.addr().get(),
             self.floor.get().addr().get(),
             self.pos.get().addr().get(),
             self.end.addr().get(),
+            self.limit.get().addr().get(),
         );
         debug_assert!(
-            start <= floor && floor <= pos && pos <= end,
+            start <= floor && floor <= pos && pos <= end && start <= limit && limit <= end,
             "cursor order broken"
         );
         debug_assert!(
-            start % MIN_ALIGN == 0 && floor % MIN_ALIGN == 0 && pos % MIN_ALIGN == 0,
+            start % MIN_ALIGN == 0
+                && floor % MIN_ALIGN == 0
+                && pos % MIN_ALIGN == 0
+                && limit % MIN_ALIGN == 0,
             "cursor alignment broken"
         );
+        debug_assert!(self.peak.get() >= self.start, "peak below the start");
         debug_assert!(
             self.high_water.get() <= self.end,
             "high-water mark past the end"
@@ -295,20 +337,23 @@ unsafe impl RawAllocator for RawCursor {
         }
         let size = math::round_layout_size(layout.size());
         let pos = self.pos.get();
+        let limit = self.limit.get().addr().get();
         let fits = if ADD_THEN_COMPARE {
             // Cannot wrap: `pos <= end <= LOW_QUARTER` (asserted in `new`)
             // and `size <= isize::MAX + 7`. One instruction shorter than
-            // the subtraction below: `end` is compared straight from memory.
-            pos.addr().get() + size <= self.end.addr().get()
+            // the subtraction below: `limit` is compared straight from memory.
+            pos.addr().get() + size <= limit
         } else {
-            // Cannot underflow: `pos <= end` is an invariant.
-            size <= self.end.addr().get() - pos.addr().get()
+            // `pos` may lie above a lowered limit: then nothing fits.
+            pos.addr().get() <= limit && size <= limit - pos.addr().get()
         };
         if !fits {
-            return None;
+            // A zero-sized request fits even above a lowered limit.
+            return (size == 0).then_some(pos);
         }
-        // SAFETY: `pos + size <= end`, so the new position stays inside the
-        // memory, and it stays 8-aligned because `size` is a multiple of 8.
+        // SAFETY: `pos + size <= limit <= end`, so the new position stays
+        // inside the memory, and it stays 8-aligned because `size` is a
+        // multiple of 8.
         self.pos.set(unsafe { pos.add(size) });
         self.shadow.handed_out(pos, layout.size(), self.end);
         Some(pos)
@@ -345,11 +390,11 @@ unsafe impl RawAllocator for RawCursor {
         new: Layout,
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
-        let (addr, end) = (block.addr().get(), self.end.addr().get());
+        let (addr, end) = (block.addr().get(), self.limit.get().addr().get());
         if let Some(ends) = math::resize_in_place(addr, old.size(), new.size(), new.align(), end) {
             if self.is_newest(block, Some(ends.old_end)) {
                 let block = self.own(block);
-                // SAFETY: `block <= new_end <= end`: inside the memory.
+                // SAFETY: `block <= new_end <= limit <= end`: inside the memory.
                 self.pos.set(unsafe { block.add(ends.new_end - addr) });
                 self.shadow.handed_out(block, new.size(), self.end);
                 if zeroed {
@@ -417,6 +462,14 @@ impl BumpCursor for RawCursor {
 
     fn touched(&mut self) -> usize {
         self.high_water.get().max(self.pos.get()).addr().get() - self.start.addr().get()
+    }
+
+    fn capacity(&self) -> usize {
+        RawCursor::capacity(self)
+    }
+
+    fn exhausted(&self, layout: Layout) -> Error {
+        RawCursor::exhausted(self, layout)
     }
 
     unsafe fn reset_pristine(&mut self) {
@@ -571,6 +624,57 @@ mod tests {
         // SAFETY: a live 32-byte block.
         let bytes = unsafe { core::slice::from_raw_parts(again.as_ptr(), 32) };
         assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn the_limit_bounds_bumps_and_growth_but_not_shrinks() {
+        let f = fixture(16);
+        f.cursor.set_limit(Some(37));
+        assert_eq!(f.cursor.remaining(), 32, "rounded down to 8");
+        let old = Layout::from_size_align(16, 8).unwrap();
+        let block = f.cursor.allocate(old).unwrap();
+        let too_big = Layout::from_size_align(40, 8).unwrap();
+        // SAFETY: `block` is live for `old`.
+        assert!(unsafe { f.cursor.grow(block, old, too_big, false) }.is_none());
+        let fits = Layout::from_size_align(32, 8).unwrap();
+        // SAFETY: `block` is live for `old`.
+        let grown = unsafe { f.cursor.grow(block, old, fits, false) }.unwrap();
+        assert_eq!((grown, f.cursor.remaining()), (block, 0));
+        f.cursor.set_limit(Some(8));
+        assert_eq!(f.cursor.remaining(), 0, "a limit below the top");
+        assert!(f.cursor.allocate(Layout::new::<u8>()).is_none());
+        assert!(f
+            .cursor
+            .allocate(Layout::from_size_align(8, 64).unwrap())
+            .is_none());
+        assert_eq!(
+            f.cursor.allocate(Layout::new::<()>()),
+            Some(f.cursor.pos()),
+            "zero-sized never fails"
+        );
+        // SAFETY: `grown` is live for `fits`; shrinking needs no room.
+        let shrunk = unsafe { f.cursor.shrink(grown, fits, old) }.unwrap();
+        assert_eq!((shrunk, f.cursor.used()), (block, 16));
+        f.cursor.set_limit(None);
+        assert_eq!(f.cursor.remaining(), 128 - 16);
+        f.cursor.debug_assert_invariants();
+    }
+
+    #[test]
+    fn the_peak_survives_rewinds_and_pristine_resets() {
+        let mut f = fixture(16);
+        let block = f.cursor.allocate(Layout::new::<[u64; 5]>()).unwrap();
+        // SAFETY: the block is dead from here on.
+        unsafe { f.cursor.deallocate(block, Layout::new::<[u64; 5]>()) };
+        assert_eq!((f.cursor.used(), f.cursor.peak()), (0, 40));
+        f.cursor.allocate(Layout::new::<[u64; 7]>()).unwrap();
+        assert_eq!(f.cursor.peak(), 56, "the current top counts");
+        // SAFETY: no block is live, and the test treats the memory as zero.
+        unsafe { f.cursor.reset_pristine() };
+        assert_eq!((f.cursor.touched(), f.cursor.peak()), (0, 40));
+        // SAFETY: as above.
+        unsafe { f.cursor.reset() };
+        assert_eq!(f.cursor.peak(), 40);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
 
+use crate::error::Error;
 use crate::math;
 
 pub(crate) mod atomic_cursor;
@@ -76,6 +77,15 @@ pub(crate) unsafe trait RawAllocator {
     /// * `ptr` is live in this allocator for `old`; `new.size() <= old.size()`.
     /// * On success `ptr` is not used again unless it is returned.
     unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>>;
+
+    /// Called by the `Allocator` glue when a request for `layout` was
+    /// refused, before the trait's error goes back: a public type that
+    /// implements this trait itself panics here under
+    /// `Exhausted::Panic`. Does nothing by default.
+    #[inline(always)]
+    fn refused(&self, layout: Layout) {
+        let _ = layout;
+    }
 }
 
 /// What an arena needs of its cursor besides allocation: to be made over a
@@ -106,6 +116,13 @@ pub(crate) trait BumpCursor: RawAllocator {
     /// Bytes from the start that may have been written: what a release
     /// must hand back, and what a reused mapping's next cursor must zero.
     fn touched(&mut self) -> usize;
+
+    /// Total bytes the cursor manages.
+    fn capacity(&self) -> usize;
+
+    /// The error for a request [`allocate`](RawAllocator::allocate)
+    /// refused, with the numbers as they are now.
+    fn exhausted(&self, layout: Layout) -> Error;
 
     /// Frees every block and records that nothing has been written
     /// anywhere: the caller has just zeroed (released) the memory.

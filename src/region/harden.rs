@@ -134,6 +134,12 @@ impl Region {
     /// `&mut self`, as for [`release`](Region::release): no reference
     /// derived from `&self` sees the bytes change.
     pub(crate) fn wipe_prefix(&mut self, bytes: usize) {
+        if !self.mapped_here() {
+            // A forked child's copy of a `dont_fork` region: the secret
+            // bytes are the parent's alone, and the addresses may hold
+            // another mapping of the child's.
+            return;
+        }
         let len = bytes.min(self.shape.len);
         // SAFETY: the first `len <= self.shape.len` bytes of our read/write
         // mapping, with its provenance.

@@ -97,6 +97,11 @@ pub struct Region {
     shared: bool,
     /// Locked (`mlock2`): `release` must use `MADV_DONTNEED_LOCKED`.
     locked: bool,
+    /// For a `MADV_DONTFORK` mapping, the process that made it: a forked
+    /// child has no mapping at these addresses (it may map something else
+    /// there), so the child's copy of the region must never write, advise
+    /// or unmap through them.
+    owner: Option<sys::ProcessId>,
     /// Under loom, the mapping's [`LoomToken`].
     #[cfg(all(test, loom))]
     #[expect(dead_code, reason = "only its drop matters")]
@@ -265,6 +270,7 @@ impl Region {
             shape,
             shared: options.shared,
             locked: options.hardening.lock && !cfg!(miri),
+            owner: (options.hardening.dont_fork && !cfg!(miri)).then(sys::current_process),
             #[cfg(all(test, loom))]
             token: LoomToken::new(),
         };
@@ -313,6 +319,13 @@ impl Region {
         self.ptr
     }
 
+    /// Whether this process has the mapping: always, except in a child
+    /// forked from the process that made a `dont_fork` region.
+    pub(crate) fn mapped_here(&self) -> bool {
+        self.owner
+            .is_none_or(|owner| owner == sys::current_process())
+    }
+
     /// How the region is laid out: what a later user of the mapping would
     /// get.
     pub(crate) fn shape(&self) -> Shape {
@@ -322,6 +335,9 @@ impl Region {
 
 impl Drop for Region {
     fn drop(&mut self) {
+        if !self.mapped_here() {
+            return;
+        }
         // SAFETY: `ptr..ptr + mapped_len` is exactly the mapping this region
         // owns; whoever borrowed from it is gone, since `drop` has `&mut self`.
         unsafe { unmap_whole(self.ptr, self.shape.mapped_len) };

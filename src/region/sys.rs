@@ -283,6 +283,15 @@ pub(super) unsafe fn lock_on_fault(ptr: NonNull<u8>, len: usize) -> Result<(), r
     unsafe { rustix::mm::mlock_with(ptr.as_ptr().cast::<c_void>(), len, MlockFlags::ONFAULT) }
 }
 
+/// A process id, as `getpid` returns it.
+pub(super) type ProcessId = rustix::process::Pid;
+
+/// This process's id (`getpid`): how a `dont_fork` region tells the
+/// process that made it from a forked child, which lacks the mapping.
+pub(super) fn current_process() -> ProcessId {
+    rustix::process::getpid()
+}
+
 /// The soft `RLIMIT_MEMLOCK` in bytes (`getrlimit`); `None` when unlimited.
 pub(super) fn memlock_limit() -> Option<u64> {
     rustix::process::getrlimit(rustix::process::Resource::Memlock).current

@@ -28,6 +28,7 @@ use crate::builder::{map_region, Builder};
 use crate::error::Error;
 use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::region::Region;
+use crate::stats::Stats;
 
 /// Bytes at the start of the mapping that hold the cursor: one cache line,
 /// so the first allocation does not share a line with the hot cursor.
@@ -604,6 +605,7 @@ impl SharedArena {
     /// assert_eq!(arena.allocated_bytes(), 8); // every block is 8-byte aligned
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
+    #[must_use]
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
         self.cursor().used()
@@ -617,12 +619,14 @@ impl SharedArena {
     /// assert!(arena.capacity() >= 8192);
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
+    #[must_use]
     #[inline]
     pub fn capacity(&self) -> usize {
         self.cursor().capacity()
     }
 
-    /// Bytes still free, as a snapshot.
+    /// Bytes still free (below the allocation limit, if one is set), as a
+    /// snapshot.
     ///
     /// ```
     /// let arena = anon_arena::SharedArena::with_capacity(4000)?;
@@ -630,9 +634,64 @@ impl SharedArena {
     /// assert_eq!(arena.remaining(), 4096 - 64 - 32);
     /// # Ok::<(), anon_arena::Error>(())
     /// ```
+    #[must_use]
     #[inline]
     pub fn remaining(&self) -> usize {
         self.cursor().remaining()
+    }
+
+    /// Caps the arena at `limit` bytes, as
+    /// [`Arena::set_allocation_limit`](crate::Arena::set_allocation_limit)
+    /// does. The limit lives in the shared header: it holds for every
+    /// process sharing the arena, whichever set it.
+    ///
+    /// ```
+    /// let arena = anon_arena::SharedArena::with_capacity(1 << 16)?;
+    /// arena.set_allocation_limit(Some(64));
+    /// arena.alloc([0u64; 8]);
+    /// assert!(arena.try_alloc(0u8).is_err());
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.cursor().set_limit(limit);
+    }
+
+    /// The limit set by
+    /// [`set_allocation_limit`](SharedArena::set_allocation_limit) in any
+    /// process, if any (`Some(usize::MAX)` reads back as `None`).
+    ///
+    /// ```
+    /// let arena = anon_arena::SharedArena::with_capacity(4096)?;
+    /// assert_eq!(arena.allocation_limit(), None);
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.cursor().limit()
+    }
+
+    /// The arena's counters, as [`Arena::stats`](crate::Arena::stats)
+    /// gives them, for every process sharing it: a snapshot. A shared
+    /// arena is never released, so `released` is 0.
+    ///
+    /// ```
+    /// let arena = anon_arena::SharedArena::with_capacity(4096)?;
+    /// arena.alloc(1u32);
+    /// assert_eq!((arena.stats().allocated, arena.stats().high_water), (8, 8));
+    /// # Ok::<(), anon_arena::Error>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let cursor = self.cursor();
+        Stats {
+            allocated: cursor.used(),
+            remaining: cursor.remaining(),
+            limit: cursor.limit(),
+            capacity: cursor.capacity(),
+            high_water: cursor.peak(),
+            released: 0,
+        }
     }
 }
 

@@ -1,16 +1,101 @@
-//! [`ScopeGuard`]: a [`StackArena`] scope that lasts as long as a value.
+//! [`ScopeGuard`]: a [`StackArena`] scope that lasts as long as a value,
+//! and the [`Frame`] bookkeeping it shares with [`Scope`].
 //!
 //! The guard holds the arena's `&mut` borrow and lends only `&StackArena`,
 //! so the blocks of the scope borrow the guard and die before it; its drop
 //! restores the enclosing floor and rewinds. `unsafe` is allowed here for
-//! those two cursor calls.
+//! those two cursor calls and for the `Allocator` glue.
 #![allow(unsafe_code)]
 
 use core::fmt;
 use core::ops::Deref;
 
-use super::{offset_of, Mark, StackArena};
+use super::{offset_of, Mark, Scope, StackArena};
 use crate::error::Error;
+
+/// One open scope's bookkeeping, in bytes from the arena's start: where it
+/// began and the enclosing scope's floor. Opening sets the cursor's floor
+/// to the top; closing restores the outer floor and rewinds.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Frame {
+    /// The stack height when the scope opened: where its allocations begin
+    /// and what closing rewinds to. The cursor's floor while this is the
+    /// innermost scope; `outer_floor <= start <= floor`.
+    start: usize,
+    /// The enclosing scope's floor, restored on close.
+    outer_floor: usize,
+}
+
+impl Frame {
+    /// Opens a scope at `arena`'s current top.
+    #[inline]
+    pub(super) fn open(arena: &StackArena) -> Frame {
+        let cursor = arena.cursor();
+        let frame = Frame {
+            start: arena.allocated_bytes(),
+            outer_floor: offset_of(cursor, cursor.floor()),
+        };
+        // SAFETY: the new floor is `pos` itself.
+        unsafe { cursor.set_floor(cursor.pos()) };
+        frame.debug_assert_invariants(arena);
+        frame
+    }
+
+    /// Frees everything allocated in the scope; it stays open.
+    ///
+    /// # Safety
+    ///
+    /// * No block allocated in the scope is used again, and every scope
+    ///   opened inside it is closed (or forgotten).
+    #[inline]
+    pub(super) unsafe fn reset(&self, arena: &StackArena) {
+        let start = arena.position(self.start);
+        let cursor = arena.cursor();
+        // SAFETY: `start <= floor <= pos` (the invariant on `start`), so
+        // lowering the floor to `start` keeps `floor <= pos`, and then
+        // `floor == start <= pos` for the rewind; nothing above is live
+        // (the caller's promise).
+        unsafe {
+            cursor.set_floor(start);
+            cursor.rewind(start);
+        }
+        self.debug_assert_invariants(arena);
+    }
+
+    /// Closes the scope: restores the enclosing floor and frees
+    /// everything allocated in it.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`reset`](Self::reset); the frame is not used again.
+    #[inline]
+    pub(super) unsafe fn close(&self, arena: &StackArena) {
+        self.debug_assert_invariants(arena);
+        let outer_floor = arena.position(self.outer_floor);
+        let start = arena.position(self.start);
+        let cursor = arena.cursor();
+        // SAFETY: `outer_floor <= start <= floor <= pos` (the invariants on
+        // the fields), so the outer floor is a valid floor, and afterwards
+        // `floor <= start <= pos` for the rewind. Both positions came from
+        // `pos` and are 8-aligned; nothing above `start` is live (the
+        // caller's promise).
+        unsafe {
+            cursor.set_floor(outer_floor);
+            cursor.rewind(start);
+        }
+    }
+
+    /// Checks the invariants written on the fields (debug builds only).
+    #[inline]
+    fn debug_assert_invariants(&self, arena: &StackArena) {
+        let cursor = arena.cursor();
+        cursor.debug_assert_invariants();
+        debug_assert!(
+            self.outer_floor <= self.start && self.start <= offset_of(cursor, cursor.floor()),
+            "scope bounds broken"
+        );
+    }
+}
 
 /// An open scope of a [`StackArena`], made by
 /// [`StackArena::scope_guard`]: it dereferences to the arena, and when it
@@ -19,7 +104,8 @@ use crate::error::Error;
 /// While it lives, the arena is borrowed exclusively by the guard, so
 /// only the guard can reach it; allocations borrow the guard, so they
 /// cannot outlive it. Guards nest through
-/// [`scope_guard`](ScopeGuard::scope_guard).
+/// [`scope_guard`](ScopeGuard::scope_guard), and `&ScopeGuard` is an
+/// [`Allocator`](allocator_api2::alloc::Allocator) for the scope.
 ///
 /// ```
 /// let mut arena = anon_arena::StackArena::with_capacity(4096);
@@ -48,30 +134,16 @@ use crate::error::Error;
 pub struct ScopeGuard<'a> {
     /// The arena, borrowed exclusively for the scope's life.
     arena: &'a mut StackArena,
-    /// The stack height when the scope opened, in bytes: where its
-    /// allocations begin and what drop rewinds to. The cursor's floor while
-    /// this is the innermost guard; `outer_floor <= start <= floor`.
-    start: usize,
-    /// The enclosing scope's floor, restored on drop, in bytes.
-    outer_floor: usize,
+    /// Where the scope starts, and the floor to restore on drop.
+    frame: Frame,
 }
 
 impl<'a> ScopeGuard<'a> {
     /// Opens a scope at the arena's current top.
     #[inline]
     pub(super) fn open(arena: &'a mut StackArena) -> Self {
-        let cursor = arena.cursor();
-        let start = arena.allocated_bytes();
-        let outer_floor = offset_of(cursor, cursor.floor());
-        // SAFETY: the new floor is `pos` itself.
-        unsafe { cursor.set_floor(cursor.pos()) };
-        let guard = ScopeGuard {
-            arena,
-            start,
-            outer_floor,
-        };
-        guard.debug_assert_invariants();
-        guard
+        let frame = Frame::open(arena);
+        ScopeGuard { arena, frame }
     }
 
     /// Frees everything allocated in this scope so far; the scope stays
@@ -88,17 +160,9 @@ impl<'a> ScopeGuard<'a> {
     /// }
     /// ```
     pub fn reset(&mut self) {
-        let start = self.arena.position(self.start);
-        let cursor = self.arena.cursor();
-        // SAFETY: `start <= floor <= pos` (the invariant on `start`), so
-        // lowering the floor to `start` keeps `floor <= pos`, and then
-        // `floor == start <= pos` for the rewind. `&mut self` proves no
-        // block allocated in the scope is still borrowed.
-        unsafe {
-            cursor.set_floor(start);
-            cursor.rewind(start);
-        }
-        self.debug_assert_invariants();
+        // SAFETY: `&mut self` proves no block allocated in the scope is
+        // still borrowed, and no scope opened from this guard is open.
+        unsafe { self.frame.reset(self.arena) }
     }
 
     /// [`StackArena::reset_to`] inside this scope: marks taken before the
@@ -154,8 +218,25 @@ impl<'a> ScopeGuard<'a> {
     /// assert_eq!((n, scope.allocated_bytes()), (2, 8));
     /// ```
     #[inline]
-    pub fn scope<R>(&mut self, f: impl FnOnce(&StackArena) -> R) -> R {
+    pub fn scope<R>(&mut self, f: impl FnOnce(Scope<'_>) -> R) -> R {
         self.arena.scope(f)
+    }
+
+    /// This scope as a [`Scope`] handle, whose allocations live as long as
+    /// the guard is borrowed (rather than as long as each call's borrow),
+    /// so they can be kept across the nested scopes it opens.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::StackArena::with_capacity(4096);
+    /// let mut guard = arena.scope_guard();
+    /// let mut scope = guard.as_scope();
+    /// let total = scope.alloc(0u64);
+    /// scope.scope(|inner| *total = inner.alloc_slice_fill_copy(4, 5u64).iter().sum());
+    /// assert_eq!(*total, 20);
+    /// ```
+    #[inline]
+    pub fn as_scope(&mut self) -> Scope<'_> {
+        Scope::over(self.arena)
     }
 
     /// [`StackArena::scope_guard`], nested in this scope.
@@ -173,17 +254,6 @@ impl<'a> ScopeGuard<'a> {
     pub fn scope_guard(&mut self) -> ScopeGuard<'_> {
         self.arena.scope_guard()
     }
-
-    /// Checks the invariants written on the fields (debug builds only).
-    #[inline]
-    fn debug_assert_invariants(&self) {
-        let cursor = self.arena.cursor();
-        cursor.debug_assert_invariants();
-        debug_assert!(
-            self.outer_floor <= self.start && self.start <= offset_of(cursor, cursor.floor()),
-            "scope guard bounds broken"
-        );
-    }
 }
 
 impl Deref for ScopeGuard<'_> {
@@ -198,30 +268,22 @@ impl Deref for ScopeGuard<'_> {
 impl Drop for ScopeGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.debug_assert_invariants();
-        let outer_floor = self.arena.position(self.outer_floor);
-        let start = self.arena.position(self.start);
-        let cursor = self.arena.cursor();
-        // SAFETY: `outer_floor <= start <= floor <= pos` (the invariants on
-        // the fields), so the outer floor is a valid floor, and afterwards
-        // `floor <= start <= pos` for the rewind. Both positions came from
-        // `pos` and are 8-aligned. `&mut self` proves nothing allocated in
-        // the scope is still borrowed.
-        unsafe {
-            cursor.set_floor(outer_floor);
-            cursor.rewind(start);
-        }
+        // SAFETY: `&mut self` proves nothing allocated in the scope is
+        // still borrowed, and no scope opened from this guard is open.
+        unsafe { self.frame.close(self.arena) }
     }
 }
 
 impl fmt::Debug for ScopeGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopeGuard")
-            .field("start", &self.start)
+            .field("frame", &self.frame)
             .field("arena", &self.arena)
             .finish()
     }
 }
+
+stack_allocator!(['h, 'a] &'h ScopeGuard<'a>, "StackArena");
 
 #[cfg(test)]
 mod tests {

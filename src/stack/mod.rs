@@ -1,6 +1,7 @@
 //! [`StackArena`]: an [`Arena`] with a last-in-first-out discipline —
-//! [`Mark`]s to rewind to, and scopes ([`StackArena::scope`],
-//! [`ScopeGuard`]) that free what they allocated when they end.
+//! [`Mark`]s to rewind to, and scopes ([`StackArena::scope`] and its
+//! [`Scope`] handle, [`ScopeGuard`]) that free what they allocated when
+//! they end.
 //!
 //! Everything here is a thin layer over the arena's [`RawCursor`]: its
 //! `floor` is the start of the innermost open scope, so nothing allocated
@@ -16,10 +17,10 @@
 
 use core::alloc::Layout;
 use core::fmt;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::alloc_api::{impl_allocator, AsRaw};
 use crate::alloc_methods::alloc_methods;
 use crate::arena::Arena;
 use crate::arena_constructors::arena_constructors;
@@ -27,10 +28,46 @@ use crate::builder::Builder;
 use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{RawAllocator, RawCursor};
+use crate::stats::Stats;
+
+/// Makes `$self_ty`, a reference to something that dereferences to a
+/// `StackArena` (the arena, a guard, a scope handle), an `Allocator` over
+/// the arena's cursor, and `ReportsRemaining`; panic messages under
+/// `Exhausted::Panic` name it `$name`.
+///
+/// Blocks live until the arena is reset or released, a `reset_to`, or the
+/// end of the scope they were allocated in: each needs `&mut` to the arena,
+/// the guard or the scope handle, which no shared borrow of it outlives.
+macro_rules! stack_allocator {
+    ([$($generics:tt)*] $self_ty:ty, $name:literal) => {
+        impl<$($generics)*> $crate::alloc_api::AsRaw for $self_ty {
+            type Raw = $crate::raw::RawCursor;
+            #[inline(always)]
+            fn as_raw(&self) -> &$crate::raw::RawCursor {
+                self.cursor()
+            }
+            #[inline]
+            fn refuse(&self, layout: core::alloc::Layout) {
+                self.refuse_as($name, layout);
+            }
+        }
+
+        $crate::alloc_api::impl_allocator!([$($generics)*] $self_ty);
+
+        impl<$($generics)*> $crate::collections::ReportsRemaining for $self_ty {
+            #[inline]
+            fn remaining_bytes(&self) -> Option<usize> {
+                Some(self.remaining())
+            }
+        }
+    };
+}
 
 mod guard;
+mod scope;
 
 pub use guard::ScopeGuard;
+pub use scope::Scope;
 
 /// A bump allocator that also frees in last-in-first-out order: freeing the
 /// newest block pops it, resizing the newest block happens in place, and
@@ -56,7 +93,7 @@ pub use guard::ScopeGuard;
 /// let header = arena.alloc_str("header");
 /// let before = arena.allocated_bytes();
 /// let total = arena.scope(|scratch| {
-///     let mut v: Vec<u64, _> = Vec::with_capacity_in(1, scratch);
+///     let mut v: Vec<u64, _> = Vec::with_capacity_in(1, &scratch);
 ///     let first = v.as_ptr();
 ///     v.extend(1..=1000);
 ///     assert_eq!(v.as_ptr(), first, "grown in place");
@@ -82,6 +119,11 @@ pub struct StackArena {
     /// so an arena mapped where a dropped one was does not accept its marks.
     id: usize,
 }
+
+// As for `Arena`: a panic cannot leave the cursor half-updated, and a scope
+// or guard that unwinds closes on the way out (their drops run).
+impl UnwindSafe for StackArena {}
+impl RefUnwindSafe for StackArena {}
 
 /// The next [`StackArena::id`]. On 64-bit targets it cannot wrap; on 32-bit
 /// ones it would after 2³² arenas, and a mark of an arena that long dead
@@ -123,6 +165,7 @@ impl Mark {
     /// arena.alloc(1u32);
     /// assert_eq!(arena.mark().allocated_bytes(), 8);
     /// ```
+    #[must_use]
     #[inline]
     pub fn allocated_bytes(self) -> usize {
         self.offset
@@ -185,6 +228,7 @@ impl StackArena {
     /// drop(Box::new_in([0u64; 4], &arena)); // the newest block pops
     /// assert_eq!(arena.allocated_bytes(), 8);
     /// ```
+    #[must_use]
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
         self.arena.allocated_bytes()
@@ -196,21 +240,70 @@ impl StackArena {
     /// ```
     /// assert_eq!(anon_arena::StackArena::with_capacity(4096).capacity(), 4096);
     /// ```
+    #[must_use]
     #[inline]
     pub fn capacity(&self) -> usize {
         self.arena.capacity()
     }
 
-    /// Bytes still free: `capacity() - allocated_bytes()`.
+    /// Bytes still free: `capacity() - allocated_bytes()`, or what is left
+    /// below the [allocation limit](StackArena::set_allocation_limit).
     ///
     /// ```
     /// let arena = anon_arena::StackArena::with_capacity(4096);
     /// arena.alloc([0u8; 96]);
     /// assert_eq!(arena.remaining(), 4000);
     /// ```
+    #[must_use]
     #[inline]
     pub fn remaining(&self) -> usize {
         self.arena.remaining()
+    }
+
+    /// Caps the arena at `limit` bytes of stack height, as
+    /// [`Arena::set_allocation_limit`] does; scopes count from the
+    /// arena's start too.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::StackArena::with_capacity(1 << 20);
+    /// arena.set_allocation_limit(Some(4096));
+    /// arena.scope(|scope| {
+    ///     assert!(scope.try_alloc([0u8; 8192]).is_err());
+    ///     scope.alloc([0u8; 4096]);
+    /// });
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.arena.set_allocation_limit(limit);
+    }
+
+    /// The limit set by
+    /// [`set_allocation_limit`](StackArena::set_allocation_limit), if any.
+    ///
+    /// ```
+    /// let arena = anon_arena::StackArena::with_capacity(4096);
+    /// arena.set_allocation_limit(Some(64));
+    /// assert_eq!(arena.allocation_limit(), Some(64));
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.arena.allocation_limit()
+    }
+
+    /// The arena's counters, as [`Arena::stats`] gives them; the
+    /// high-water mark is the tallest the stack has been.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::StackArena::with_capacity(1 << 16);
+    /// arena.scope(|scope| {
+    ///     scope.alloc([0u8; 1000]);
+    /// });
+    /// let stats = arena.stats();
+    /// assert_eq!((stats.allocated, stats.high_water), (0, 1000));
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.arena.stats()
     }
 
     /// The current top of the stack, to come back to with
@@ -222,6 +315,7 @@ impl StackArena {
     /// arena.alloc(1u64);
     /// assert_ne!(arena.mark(), empty);
     /// ```
+    #[must_use = "a mark does nothing until given to `reset_to`"]
     #[inline]
     pub fn mark(&self) -> Mark {
         Mark {
@@ -312,18 +406,22 @@ impl StackArena {
 
     /// Runs `f` in a scope: everything `f` allocates is freed when it
     /// returns or unwinds, and the allocations made before stay as they
-    /// are. Scopes nest.
+    /// are. `f` gets a [`Scope`] handle, which allocates for the whole
+    /// scope and opens nested scopes ([`Scope::scope`]); `&Scope` is an
+    /// [`Allocator`](allocator_api2::alloc::Allocator).
     ///
     /// ```
     /// let mut arena = anon_arena::StackArena::with_capacity(1 << 16);
     /// let kept = arena.alloc(1u64) as *mut u64;
-    /// let sum = arena.scope(|outer| {
+    /// let sum = arena.scope(|mut outer| {
     ///     let a = outer.alloc_slice_fill_copy(100, 2u32);
     ///     let b = outer.alloc(0u32);
     ///     *b = a.iter().sum();
+    ///     // A nested scope: `a` and `b` stay usable across it.
+    ///     *b += outer.scope(|inner| *inner.alloc(a.len() as u32));
     ///     *b
     /// });
-    /// assert_eq!(sum, 200);
+    /// assert_eq!(sum, 300);
     /// assert_eq!(arena.allocated_bytes(), 8);
     /// assert_eq!(unsafe { *kept }, 1);
     /// ```
@@ -341,7 +439,7 @@ impl StackArena {
     /// use allocator_api2::vec::Vec;
     /// let mut arena = anon_arena::StackArena::with_capacity(4096);
     /// let escaped = arena.scope(|scope| {
-    ///     let mut v = Vec::new_in(scope);
+    ///     let mut v = Vec::new_in(&scope);
     ///     v.push(1u32);
     ///     v
     /// });
@@ -362,10 +460,30 @@ impl StackArena {
     /// let outer = &arena;
     /// arena.scope(|scope| *scope.alloc(outer.allocated_bytes()));
     /// ```
+    ///
+    /// See [`Scope`] for nesting, and for what cannot escape an inner scope.
     #[inline]
-    pub fn scope<R>(&mut self, f: impl FnOnce(&StackArena) -> R) -> R {
+    pub fn scope<R>(&mut self, f: impl FnOnce(Scope<'_>) -> R) -> R {
         let guard = self.scope_guard();
-        f(&guard)
+        f(Scope::over(&guard))
+    }
+
+    /// The whole arena as a [`Scope`] handle: its allocations live as long
+    /// as this borrow (not each call's), so they can be kept across the
+    /// nested scopes it opens. Nothing is freed when the handle goes; the
+    /// arena's own [`reset`](StackArena::reset) frees it all.
+    ///
+    /// ```
+    /// let mut arena = anon_arena::StackArena::with_capacity(4096);
+    /// let mut scope = arena.as_scope();
+    /// let header = scope.alloc_str("header");
+    /// let body_len = scope.scope(|inner| inner.alloc_str("scratch body").len());
+    /// assert_eq!((&*header, body_len), ("header", 12));
+    /// assert_eq!(arena.allocated_bytes(), 8);
+    /// ```
+    #[inline]
+    pub fn as_scope(&mut self) -> Scope<'_> {
+        Scope::over(self)
     }
 
     /// Opens a scope that lasts as long as the returned guard: allocate
@@ -429,6 +547,14 @@ impl StackArena {
     fn alloc_error(&self, layout: Layout) -> Error {
         self.cursor().exhausted(layout)
     }
+
+    /// The `Allocator` impl's answer to a refused request, for the arena
+    /// and its scopes: panics under [`Exhausted::Panic`](crate::Exhausted::Panic),
+    /// naming the type as `name`.
+    #[inline]
+    fn refuse_as(&self, name: &str, layout: Layout) {
+        self.arena.refuse_as(name, layout);
+    }
 }
 
 /// Bytes from the cursor's start to `at`, a position inside its memory.
@@ -457,17 +583,7 @@ impl fmt::Debug for StackArena {
     }
 }
 
-// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
-// end of their scope or a `reset_to`), all of which need `&mut self`.
-impl AsRaw for &StackArena {
-    type Raw = RawCursor;
-    #[inline(always)]
-    fn as_raw(&self) -> &RawCursor {
-        self.arena.cursor()
-    }
-}
-
-impl_allocator!(['a] &'a StackArena);
+stack_allocator!(['a] &'a StackArena, "StackArena");
 
 arena_constructors!(StackArena, "A stack arena");
 

@@ -8,10 +8,12 @@
 
 use core::alloc::Layout;
 use core::fmt;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 
 use crate::alloc_api::impl_allocator;
 use crate::alloc_methods::alloc_methods;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::raw::RawAllocator;
 use crate::sync::lease::LeaseCursor;
@@ -87,6 +89,11 @@ pub struct LocalArena<'a> {
 // threads bumping one cursor would race.
 unsafe impl Send for LocalArena<'_> {}
 
+// As for `SyncArena`: no user code runs while a lease is renewed or a
+// block bumped out, so a panic leaves the handle whole.
+impl UnwindSafe for LocalArena<'_> {}
+impl RefUnwindSafe for LocalArena<'_> {}
+
 impl SyncArena {
     /// A handle for one thread: allocates from leases of this arena
     /// without atomics (see [`LocalArena`]).
@@ -99,6 +106,7 @@ impl SyncArena {
     /// };
     /// assert_eq!(*x, 42); // blocks outlive the handle
     /// ```
+    #[must_use]
     pub fn local(&self) -> LocalArena<'_> {
         let leases = LeaseCursor::new();
         leases.start_over(self.cursor());
@@ -118,6 +126,7 @@ impl<'a> LocalArena<'a> {
     /// let arena = anon_arena::SyncArena::with_capacity(4096);
     /// assert!(std::ptr::eq(arena.local().arena(), &arena));
     /// ```
+    #[must_use]
     pub fn arena(&self) -> &'a SyncArena {
         self.arena
     }
@@ -133,6 +142,7 @@ impl<'a> LocalArena<'a> {
     /// assert_eq!(local.lease_remaining(), 4096 - 8);
     /// assert_eq!(arena.allocated_bytes(), 4096); // the arena counts the lease
     /// ```
+    #[must_use]
     #[inline]
     pub fn lease_remaining(&self) -> usize {
         self.leases.remaining()
@@ -215,9 +225,23 @@ unsafe impl RawAllocator for LocalArena<'_> {
         // SAFETY: forwarded caller contract; see the impl comment.
         unsafe { self.leases.shrink(self.arena.cursor(), ptr, old, new) }
     }
+
+    #[inline]
+    fn refused(&self, layout: Layout) {
+        self.arena.refuse_as("LocalArena", layout);
+    }
 }
 
 impl_allocator!(['h, 'a] &'h LocalArena<'a>);
+
+/// What the current lease has left, or failing that the arena: the larger
+/// is the largest block the handle can still hand out.
+impl ReportsRemaining for &LocalArena<'_> {
+    #[inline]
+    fn remaining_bytes(&self) -> Option<usize> {
+        Some(self.lease_remaining().max(self.arena.remaining()))
+    }
+}
 
 #[cfg(test)]
 mod tests {

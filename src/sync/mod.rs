@@ -8,14 +8,17 @@
 
 use core::alloc::Layout;
 use core::fmt;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 
 use crate::alloc_api::impl_allocator;
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
+use crate::collections::ReportsRemaining;
 use crate::error::Error;
 use crate::mapped::Mapped;
 use crate::raw::{RawAllocator, RawAtomicCursor};
+use crate::stats::Stats;
 
 mod lease;
 mod local;
@@ -103,6 +106,12 @@ pub struct SyncArena {
 // compare-and-swap (see the `Sync` impl of `RawAtomicCursor`), and the key
 // is a number. Each thread's leases live in that thread's cache.
 
+// A panic on one thread cannot leave the cursor half-updated: every change
+// is one atomic operation, and no user code runs between the claim of a
+// block and its hand-out. Other threads go on allocating as before.
+impl UnwindSafe for SyncArena {}
+impl RefUnwindSafe for SyncArena {}
+
 impl SyncArena {
     fn from_mapped(mapped: Mapped<RawAtomicCursor>) -> SyncArena {
         SyncArena {
@@ -171,6 +180,7 @@ impl SyncArena {
     /// // With `std`, this thread's first lease; else one 8-byte block.
     /// assert!(arena.allocated_bytes() == 4096 || arena.allocated_bytes() == 8);
     /// ```
+    #[must_use]
     #[inline]
     pub fn allocated_bytes(&self) -> usize {
         self.mapped.cursor.used()
@@ -182,13 +192,16 @@ impl SyncArena {
     /// ```
     /// assert_eq!(anon_arena::SyncArena::with_capacity(4096).capacity(), 4096);
     /// ```
+    #[must_use]
     #[inline]
     pub fn capacity(&self) -> usize {
         self.mapped.cursor.capacity()
     }
 
-    /// Bytes no lease or block holds: `capacity() - allocated_bytes()`, as
-    /// a snapshot. What the calling thread can still allocate is this plus
+    /// Bytes no lease or block holds, below the
+    /// [allocation limit](SyncArena::set_allocation_limit) if one is set:
+    /// `capacity() - allocated_bytes()` without one, as a snapshot. What
+    /// the calling thread can still allocate is this plus
     /// [`lease_remaining`](SyncArena::lease_remaining).
     ///
     /// ```
@@ -196,6 +209,7 @@ impl SyncArena {
     /// arena.alloc([0u8; 96]);
     /// assert_eq!(arena.remaining() + arena.lease_remaining(), (1 << 20) - 96);
     /// ```
+    #[must_use]
     #[inline]
     pub fn remaining(&self) -> usize {
         self.mapped.cursor.remaining()
@@ -225,6 +239,64 @@ impl SyncArena {
         remaining
     }
 
+    /// Caps the arena at `limit` bytes, as
+    /// [`Arena::set_allocation_limit`](crate::Arena::set_allocation_limit)
+    /// does, for every thread at once. Leases (each thread's, with `std`,
+    /// and those of [`LocalArena`](crate::LocalArena) handles) are claimed
+    /// under the limit, but a thread or handle bumps on in a lease it
+    /// claimed before the limit was lowered.
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
+    /// arena.set_allocation_limit(Some(4096));
+    /// assert!(arena.try_alloc([0u8; 5000]).is_err());
+    /// assert_eq!(arena.remaining(), 4096);
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.mapped.cursor.set_limit(limit);
+    }
+
+    /// The limit set by
+    /// [`set_allocation_limit`](SyncArena::set_allocation_limit), if any
+    /// (`Some(usize::MAX)` reads back as `None`).
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// arena.set_allocation_limit(Some(64));
+    /// assert_eq!(arena.allocation_limit(), Some(64));
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.mapped.cursor.limit()
+    }
+
+    /// The arena's counters, as
+    /// [`Arena::stats`](crate::Arena::stats) gives them: a snapshot, with
+    /// `allocated` and `remaining` as
+    /// [`allocated_bytes`](SyncArena::allocated_bytes) and
+    /// [`remaining`](SyncArena::remaining) count them (whole leases).
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 16);
+    /// arena.alloc([0u8; 100]);
+    /// let stats = arena.stats();
+    /// assert!(stats.allocated >= 104); // this thread's lease, with `std`
+    /// assert_eq!(stats.allocated + stats.remaining, 1 << 16);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let cursor = &self.mapped.cursor;
+        Stats {
+            allocated: cursor.used(),
+            remaining: cursor.remaining(),
+            limit: cursor.limit(),
+            capacity: cursor.capacity(),
+            high_water: cursor.peak(),
+            released: self.mapped.released(),
+        }
+    }
+
     /// The shared cursor, which leases come from.
     #[inline]
     pub(crate) fn cursor(&self) -> &RawAtomicCursor {
@@ -245,6 +317,15 @@ impl SyncArena {
     fn alloc_error(&self, layout: Layout) -> Error {
         self.mapped.cursor.exhausted(layout)
     }
+
+    /// The `Allocator` impl's answer to a refused request, for the arena
+    /// and its handles: panics under
+    /// [`Exhausted::Panic`](crate::Exhausted::Panic), naming the type as
+    /// `name`.
+    #[inline]
+    pub(crate) fn refuse_as(&self, name: &str, layout: Layout) {
+        self.mapped.refuse(name, layout, self.allocation_limit());
+    }
 }
 
 alloc_methods!(SyncArena, "anon_arena::SyncArena::with_capacity(1 << 20)");
@@ -254,6 +335,7 @@ impl fmt::Debug for SyncArena {
         f.debug_struct("SyncArena")
             .field("allocated_bytes", &self.allocated_bytes())
             .field("capacity", &self.capacity())
+            .field("allocation_limit", &self.allocation_limit())
             .field("region", &self.mapped)
             .finish()
     }
@@ -320,9 +402,23 @@ unsafe impl RawAllocator for SyncArena {
         let block = unsafe { self.mapped.cursor.shrink(ptr, old, new) };
         block
     }
+
+    #[inline]
+    fn refused(&self, layout: Layout) {
+        self.refuse_as("SyncArena", layout);
+    }
 }
 
 impl_allocator!(['a] &'a SyncArena);
+
+/// What this thread's lease has left, or failing that the arena: the
+/// larger is the largest block `&SyncArena` can still hand out here.
+impl ReportsRemaining for &SyncArena {
+    #[inline]
+    fn remaining_bytes(&self) -> Option<usize> {
+        Some(self.lease_remaining().max(self.remaining()))
+    }
+}
 
 arena_constructors!(SyncArena, "An arena");
 

@@ -187,7 +187,7 @@ impl Subject for Broken {
     }
 
     fn stats(&self) -> Stats {
-        let mut stats = self.arena.stats();
+        let mut stats = Subject::stats(&self.arena);
         if self.flaw == Flaw::LyingStats {
             stats.allocated += 8;
         }

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests: running code in a forked child
 //! (for faults and resident-memory readings that must not disturb the test
-//! process), reading the resident set size, and reading a mapping's
-//! `VmFlags`.
+//! process), running a test in a process of its own (for aborts), reading
+//! the resident set size and a mapping's `VmFlags`, and reading a caught
+//! panic's message.
 
 /// How a forked child ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -118,4 +119,43 @@ pub fn assert_disjoint(spans: &mut [(usize, usize)]) {
     for pair in spans.windows(2) {
         assert!(pair[0].0 + pair[0].1 <= pair[1].0, "overlap: {pair:?}");
     }
+}
+
+/// The variable [`run_alone`] sets for the test it runs: such a test does
+/// its work only when it is set (see [`alone`]).
+const ALONE: &str = "ANON_ARENA_TEST_ALONE";
+
+/// Runs the `#[ignore]`d test `name` (its full path, e.g.
+/// `"exhausted::child"`) in a new process of this test binary, and returns
+/// how it ended with what it printed. For code that must abort: unlike a
+/// forked child, a new process inherits no lock another test thread held
+/// (a backtrace being printed), so it cannot hang on one.
+pub fn run_alone(name: &str) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ALONE, name)
+        .output()
+        .expect("the test binary runs")
+}
+
+/// Whether this process was started by [`run_alone`] for the test `name`:
+/// an `#[ignore]`d test that aborts does nothing otherwise, so
+/// `cargo test -- --ignored` runs it harmlessly.
+pub fn alone(name: &str) -> bool {
+    std::env::var(ALONE).is_ok_and(|running| running == name)
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a string panic payload")
 }

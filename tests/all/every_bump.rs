@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 /// Runs `$body` once per bump type, with `$arena` a shared reference to it
-/// (`&Arena`, `&StackArena`, a `StackArena` scope, `&SyncArena`,
+/// (`&Arena`, `&StackArena`, a `StackArena` guard, a nested `&Scope`, `&SyncArena`,
 /// `&LocalArena`), `$used` a closure giving how far its cursor stands
 /// (bytes handed out; for `&SyncArena`, not counting what is left in this
 /// thread's lease; for a handle, how much of its lease is used, after one
@@ -34,6 +34,19 @@ macro_rules! in_every_bump {
             let $used = || $arena.allocated_bytes();
             let $kind = "StackArena scope";
             $body
+        }
+        {
+            let mut owner = anon_arena::StackArena::with_capacity(1 << 16);
+            owner.alloc(0u64);
+            owner.scope(|mut outer| {
+                outer.alloc(0u64);
+                outer.scope(|scope| {
+                    let $arena = &scope;
+                    let $used = || $arena.allocated_bytes();
+                    let $kind = "Scope";
+                    $body
+                })
+            });
         }
         {
             let owner = anon_arena::SyncArena::with_capacity(1 << 16);

@@ -86,6 +86,40 @@ fn dont_fork_shows_dc_and_a_child_has_no_mapping() {
     assert_eq!(child_reads(plain), ChildEnd::Exited(0));
 }
 
+/// A forked child has no mapping where a `secret()` (so `dont_fork`)
+/// arena lives and may map something else there: dropping its copy of the
+/// arena must neither wipe nor unmap those addresses.
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn secret_arena_dropped_in_a_child_leaves_the_childs_own_mapping_alone() {
+    let (arena, addr) = arena_with(|b| b.secret());
+    let page = addr & !(rustix::param::page_size() - 1);
+    let end = in_child(move || {
+        // SAFETY: a fresh private mapping at an address this process has
+        // nothing at (MAP_FIXED_NOREPLACE refuses otherwise).
+        let mapped = unsafe {
+            libc::mmap(
+                page as *mut libc::c_void,
+                rustix::param::page_size(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if mapped as usize != page {
+            return 3;
+        }
+        // SAFETY: `addr` lies in the page just mapped.
+        unsafe { (addr as *mut u64).write(0x5A5A) };
+        drop(arena);
+        // SAFETY: as above; the page is still ours unless the drop unmapped
+        // it (then this faults).
+        i32::from(unsafe { (addr as *const u64).read() } != 0x5A5A)
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "the child's page kept its bytes");
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork nor read /proc/self/smaps")]
 fn lock_shows_lo_and_is_not_inherited() {

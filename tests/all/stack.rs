@@ -11,14 +11,7 @@ use allocator_api2::boxed::Box;
 use allocator_api2::vec::Vec;
 use anon_arena::{Error, StackArena};
 
-/// The message of a caught panic.
-fn panic_message(payload: std::boxed::Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .expect("a string panic payload")
-}
+use crate::common::panic_message;
 
 #[test]
 fn a_vec_at_the_top_keeps_its_buffer_for_a_million_pushes() {
@@ -48,7 +41,7 @@ fn a_vec_built_and_dropped_in_a_scope_leaves_the_arena_as_it_found_it() {
     let before = arena.allocated_bytes();
     let next_before = arena.mark();
     let sum = arena.scope(|scope| {
-        let mut v: Vec<u64, _> = Vec::new_in(scope);
+        let mut v: Vec<u64, _> = Vec::new_in(&scope);
         v.extend(0..10_000);
         v.shrink_to_fit();
         v.iter().sum::<u64>()
@@ -111,7 +104,7 @@ fn scopes_nest() {
         let two = level2.alloc_slice_fill_copy(3, 20u64);
         assert_eq!(two.as_ptr() as usize, one as usize + 8);
         let inner = level2.allocated_bytes();
-        let mut v = Vec::new_in(level2);
+        let mut v = Vec::new_in(&level2);
         v.extend([30u64; 5]);
         (inner, level2.allocated_bytes())
     });
@@ -279,11 +272,11 @@ fn values_in_collections_are_dropped_and_the_arena_is_restored() {
     let drops = Cell::new(0);
     let mut arena = StackArena::with_capacity(1 << 16);
     arena.scope(|scope| {
-        let mut v = Vec::new_in(scope);
+        let mut v = Vec::new_in(&scope);
         v.extend((0..10).map(|_| Counted(&drops)));
-        let mut map = hashbrown::HashMap::new_in(scope);
+        let mut map = hashbrown::HashMap::new_in(&scope);
         for i in 0..100 {
-            map.insert(i, Box::new_in(Counted(&drops), scope));
+            map.insert(i, Box::new_in(Counted(&drops), &scope));
         }
     });
     assert_eq!(drops.get(), 110);
@@ -303,7 +296,7 @@ fn a_scope_cannot_move_the_top_below_its_start() {
     let scope_base = newest as usize + 32;
 
     arena.scope(|scope| {
-        let alloc: &StackArena = scope;
+        let alloc: &StackArena = &scope;
         let block = NonNull::new(newest).unwrap().cast::<u8>();
         // Shrinking the older newest block in place must not give its tail back.
         let smaller = Layout::new::<[u64; 1]>();
@@ -316,7 +309,7 @@ fn a_scope_cannot_move_the_top_below_its_start() {
     });
 
     arena.scope(|scope| {
-        let alloc: &StackArena = scope;
+        let alloc: &StackArena = &scope;
         // Freeing the enclosing scope's newest block from the child is a no-op.
         let block = NonNull::new(newest).unwrap().cast::<u8>();
         // SAFETY: `block` is live for `[u64; 1]` since the shrink above.
@@ -355,7 +348,7 @@ fn a_scope_cannot_pop_a_vec_made_before_it() {
     let scope_start = arena.allocated_bytes();
     arena.scope(|scope| {
         // SAFETY: the parts come from a vector of this arena, given up here.
-        let mut v = unsafe { Vec::from_raw_parts_in(ptr, len, cap, scope) };
+        let mut v = unsafe { Vec::from_raw_parts_in(ptr, len, cap, &*scope) };
         v.truncate(2);
         v.shrink_to_fit();
         assert_eq!(scope.allocated_bytes(), scope_start);
@@ -419,7 +412,7 @@ fn alignment_exhaustion_and_zeroing_hold_as_in_arena() {
     // Reused memory is zeroed on request: dirty it in one scope, read it in the next.
     arena.scope(|scope| scope.alloc_slice_fill_copy(4096, 0xFFu8).len());
     arena.scope(|scope| {
-        let zeroed = scope.allocate_zeroed(Layout::array::<u8>(8192).unwrap());
+        let zeroed = (&scope).allocate_zeroed(Layout::array::<u8>(8192).unwrap());
         // SAFETY: a live 8192-byte block.
         let bytes = unsafe { zeroed.unwrap().as_ref() };
         assert!(bytes.iter().all(|&b| b == 0));
@@ -438,7 +431,7 @@ fn alignment_exhaustion_and_zeroing_hold_as_in_arena() {
     .unwrap_err();
     let message = panic_message(message);
     assert!(
-        message.starts_with("StackArena: cannot allocate 65536 bytes aligned to 1"),
+        message.starts_with("Scope: cannot allocate 65536 bytes aligned to 1"),
         "{message}"
     );
     assert!(message.contains("61440 bytes remaining"), "{message}");

@@ -243,3 +243,62 @@ fn vectors_pushed_on_many_threads_grow_in_their_leases() {
     let mut spans = spans;
     assert_disjoint(&mut spans);
 }
+
+#[test]
+fn a_limit_bounds_every_threads_leases() {
+    // Not a multiple of any lease size, so the last leases are cut to fit.
+    let limit: usize = if cfg!(miri) { 20_000 } else { 1_000_000 };
+    let arena = SyncArena::with_capacity(4 * limit);
+    let start = start_of(&arena);
+    arena.set_allocation_limit(Some(limit));
+    let spans: Vec<Vec<(usize, usize)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2u64)
+            .map(|t| {
+                let arena = &arena;
+                s.spawn(move || {
+                    let mut spans = Vec::new();
+                    while let Ok(word) = arena.try_alloc(t) {
+                        spans.push((&*word as *const u64 as usize, 8));
+                    }
+                    assert_eq!(arena.lease_remaining(), 0, "refused with room left");
+                    spans
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut spans: Vec<(usize, usize)> = spans.into_iter().flatten().collect();
+    assert_disjoint(&mut spans);
+    assert!(
+        spans
+            .iter()
+            .all(|&(at, len)| at >= start && at + len <= start + limit),
+        "a block past the limit"
+    );
+    // Every block is a word, so no lease tail is ever stranded: the two
+    // threads filled the arena exactly up to the limit.
+    assert_eq!(spans.len() * 8, limit);
+    assert_eq!((arena.allocated_bytes(), arena.remaining()), (limit, 0));
+    assert!(arena.try_alloc(0u8).is_err(), "this thread is refused too");
+    arena.set_allocation_limit(None);
+    assert_eq!(
+        arena.remaining(),
+        arena.capacity() - limit,
+        "lifted, the rest is free"
+    );
+}
+
+#[test]
+fn a_lease_that_cannot_be_claimed_falls_back_to_the_exact_block() {
+    let arena = SyncArena::with_capacity(1 << 20);
+    let start = start_of(&arena);
+    // Room for one 64-byte block aligned to 64 at the arena's start, but
+    // not for a lease with the slack that alignment asks wherever it lands.
+    arena.set_allocation_limit(Some(64));
+    let layout = Layout::from_size_align(64, 64).unwrap();
+    let block = arena
+        .try_alloc_layout(layout)
+        .expect("the exact block fits");
+    assert_eq!(block.as_ptr() as usize, start);
+    assert_eq!((arena.allocated_bytes(), arena.remaining()), (64, 0));
+}

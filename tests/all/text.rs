@@ -222,7 +222,7 @@ fn a_string_in_a_scope_grows_in_place_and_goes_with_the_scope() {
     let mut arena = StackArena::with_capacity(1 << 16);
     arena.alloc(1u64);
     let len = arena.scope(|scope| {
-        let mut s = String::with_capacity_in(1, scope);
+        let mut s = String::with_capacity_in(1, &scope);
         let first = s.as_ptr();
         for i in 0..1000 {
             write!(s, "{i}").unwrap();

@@ -510,7 +510,7 @@ fn stack(scenario: impl Scenario) {
 fn stack_scope(scenario: impl Scenario) {
     let mut stack = StackArena::with_capacity(CAPACITY);
     stack.alloc(1u64);
-    stack.scope(|scope| scenario.run(scope, ANY));
+    stack.scope(|scope| scenario.run(&scope, ANY));
 }
 
 fn pool(scenario: impl Scenario) {

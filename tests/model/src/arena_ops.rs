@@ -148,7 +148,7 @@ pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
     };
     for (step, op) in ops.iter().enumerate() {
         apply(&mut arena, &mut checker, &mut model, op).map_err(|v| fail(step, v))?;
-        let stats = arena.stats();
+        let stats = Subject::stats(&arena);
         if stats.allocated != model.pos {
             return Err(fail(step, Violation::Stats(stats)));
         }

@@ -188,7 +188,7 @@ fn run_level<L: Level>(level: &mut L, state: &mut State<'_>, depth: usize) -> Re
 /// the capacity unchanged and the counts adding up, and every live block
 /// below the top.
 fn check_numbers(stack: &StackArena, state: &State<'_>) -> Result<(), Violation> {
-    let stats = stack.stats();
+    let stats = Subject::stats(stack);
     if stats.capacity != state.cursor.capacity {
         return Err(Violation::Stats(stats));
     }

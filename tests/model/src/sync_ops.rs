@@ -214,7 +214,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         } else {
             arena.reset();
         }
-        let stats = arena.stats();
+        let stats = Subject::stats(&arena);
         if stats.allocated != 0 {
             return Err(fail(step, Violation::Stats(stats)));
         }
@@ -351,7 +351,9 @@ fn run_epoch(
                 }
             }
         }
-        checker.check_stats(arena.stats(), true).map_err(fail)?;
+        checker
+            .check_stats(Subject::stats(arena), true)
+            .map_err(fail)?;
     }
     Ok(None)
 }
