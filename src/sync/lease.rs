@@ -376,6 +376,7 @@ impl LeaseCursor {
     /// Swaps the leases of two cursors (each keeps its owner's promise
     /// with its new lease: the caller swaps whatever records the owner
     /// too).
+    #[cfg(thread_cache)]
     pub(crate) fn swap(&self, other: &LeaseCursor) {
         if ptr::eq(self, other) {
             return;
@@ -537,6 +538,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(thread_cache)]
     fn swapped_cursors_trade_leases() {
         let (f, first) = fixture(1 << 20);
         let second = LeaseCursor::new();
