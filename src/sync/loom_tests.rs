@@ -25,6 +25,19 @@ pub(super) struct Shared {
     pub(super) words: Words,
 }
 
+/// A three-page arena (no recycling: each execution maps its own) and its
+/// loom cells.
+pub(super) fn shared() -> Arc<Shared> {
+    let arena = SyncArena::builder()
+        .capacity(3 << 12)
+        .recycle(false)
+        .build()
+        .unwrap();
+    let cursor = arena.cursor();
+    let words = Words::new(cursor.start(), cursor.capacity());
+    Arc::new(Shared { arena, words })
+}
+
 /// Allocates `size` bytes from `allocator` (zeroed, and checked, if
 /// asked) and fills them with `tag`; `None` when the arena is full.
 pub(super) fn alloc(
@@ -67,14 +80,7 @@ pub(super) fn free(allocator: &impl RawAllocator, block: Block) {
 #[test]
 fn loom_lease_claim_vs_return() {
     model::check("lease claim vs lease return", || {
-        let arena = SyncArena::builder()
-            .capacity(3 << 12)
-            .recycle(false)
-            .build()
-            .unwrap();
-        let cursor = arena.cursor();
-        let words = Words::new(cursor.start(), cursor.capacity());
-        let shared = Arc::new(Shared { arena, words });
+        let shared = shared();
 
         let s = Arc::clone(&shared);
         let outgrows = model::spawn(move || {

@@ -14,24 +14,11 @@ use core::alloc::Layout;
 
 use loom::sync::Arc;
 
-use super::loom_tests::{alloc, free, Shared};
+use super::loom_tests::{alloc, free, shared};
 use super::SyncArena;
 use crate::raw::loom_tests::assert_settled;
 use crate::raw::RawAllocator;
 use crate::sync_prims::model::{self, Block, Words};
-
-/// A three-page arena (no recycling: each execution maps its own) and its
-/// loom cells.
-fn shared() -> Arc<Shared> {
-    let arena = SyncArena::builder()
-        .capacity(3 << 12)
-        .recycle(false)
-        .build()
-        .unwrap();
-    let cursor = arena.cursor();
-    let words = Words::new(cursor.start(), cursor.capacity());
-    Arc::new(Shared { arena, words })
-}
 
 /// Grows `block` (a live block of `arena`, holding its tag) to `size`
 /// bytes through `&SyncArena`, and fills the grown block with `tag`.
