@@ -28,15 +28,15 @@ count() { # workload n -> instructions
 }
 
 printf '%-20s %14s\n' workload "instr/op"
-for w in small/floor small/arena small/bumpalo small/bumpalo8 small/bump_scope \
-         small/bump_scope8 vec/arena vec/bumpalo vec/bump_scope vec/std; do
+for w in small/floor small/arena small/sync small/local small/bumpalo small/bumpalo8 small/bump_scope \
+         small/bump_scope8 vec/arena vec/sync vec/local vec/bumpalo vec/bump_scope vec/std; do
     a=$(count "$w" "$N1")
     b=$(count "$w" "$N2")
     printf '%-20s %14s\n' "$w" "$(python3 -c "print(f'{($b - $a) / ($N2 - $N1):.2f}')")"
 done
 
 if [ "${1:-}" = "--asm" ]; then
-    for f in small_floor small_arena small_bumpalo8 small_bump_scope8; do
+    for f in small_floor small_arena small_sync small_local small_bumpalo8 small_bump_scope8; do
         echo
         echo "=== instructions::$f"
         objdump -d --no-show-raw-insn -C "$bin" \

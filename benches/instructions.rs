@@ -3,10 +3,12 @@
 //! Wall time is noisy on a shared machine; instruction counts are not.
 //!
 //! Workloads: `small/<peer>` (`alloc(u64)` into a pre-sized bump, as in
-//! `benches/small.rs`) and `vec/<peer>` (push `u32`s onto a vector living
-//! in the allocator). Each runs in its own `#[inline(never)]` function so
-//! its loop can be read in the disassembly (`callgrind.sh --asm`). Run by
-//! `cargo bench` without arguments, it does nothing.
+//! `benches/small.rs`; `small/sync` through `&SyncArena`, `small/local`
+//! through a `LocalArena` handle) and `vec/<peer>` (push `u32`s onto a
+//! vector living in the allocator; `vec/sync` and `vec/local` likewise).
+//! Each runs in its own `#[inline(never)]` function so its loop can be
+//! read in the disassembly (`callgrind.sh --asm`). Run by `cargo bench`
+//! without arguments, it does nothing.
 
 use std::alloc::Layout;
 use std::hint::black_box;
@@ -32,6 +34,20 @@ fn small_floor(bump: &floor::FloorBump, n: u64) {
 fn small_arena(arena: &anon_arena::Arena, n: u64) {
     for i in 0..n {
         black_box(arena.alloc(i));
+    }
+}
+
+#[inline(never)]
+fn small_sync(arena: &anon_arena::SyncArena, n: u64) {
+    for i in 0..n {
+        black_box(arena.alloc(i));
+    }
+}
+
+#[inline(never)]
+fn small_local(local: &anon_arena::LocalArena<'_>, n: u64) {
+    for i in 0..n {
+        black_box(local.alloc(i));
     }
 }
 
@@ -66,6 +82,24 @@ fn small_bump_scope8(bump: &BumpScope8, n: u64) {
 #[inline(never)]
 fn vec_arena(arena: &anon_arena::Arena, n: u32) -> usize {
     let mut v = allocator_api2::vec::Vec::new_in(arena);
+    for i in 0..n {
+        v.push(black_box(i));
+    }
+    v.len()
+}
+
+#[inline(never)]
+fn vec_sync(arena: &anon_arena::SyncArena, n: u32) -> usize {
+    let mut v = allocator_api2::vec::Vec::new_in(arena);
+    for i in 0..n {
+        v.push(black_box(i));
+    }
+    v.len()
+}
+
+#[inline(never)]
+fn vec_local(local: &anon_arena::LocalArena<'_>, n: u32) -> usize {
+    let mut v = allocator_api2::vec::Vec::new_in(local);
     for i in 0..n {
         v.push(black_box(i));
     }
@@ -118,6 +152,8 @@ fn main() {
     match workload.as_str() {
         "small/floor" => small_floor(&floor::FloorBump::with_capacity(capacity), n64),
         "small/arena" => small_arena(&anon_arena::Arena::with_capacity(capacity), n64),
+        "small/sync" => small_sync(&anon_arena::SyncArena::with_capacity(capacity), n64),
+        "small/local" => small_local(&anon_arena::SyncArena::with_capacity(capacity).local(), n64),
         "small/bumpalo" => small_bumpalo(&bumpalo::Bump::with_capacity(capacity), n64),
         "small/bumpalo8" => small_bumpalo8(
             &bumpalo::Bump::<8>::with_min_align_and_capacity(capacity),
@@ -127,6 +163,13 @@ fn main() {
         "small/bump_scope8" => small_bump_scope8(&BumpScope8::with_capacity(bytes), n64),
         "vec/arena" => {
             black_box(vec_arena(&anon_arena::Arena::with_capacity(capacity), n));
+        }
+        "vec/sync" => {
+            black_box(vec_sync(&anon_arena::SyncArena::with_capacity(capacity), n));
+        }
+        "vec/local" => {
+            let sync = anon_arena::SyncArena::with_capacity(capacity);
+            black_box(vec_local(&sync.local(), n));
         }
         "vec/bumpalo" => {
             black_box(vec_bumpalo(&bumpalo::Bump::with_capacity(capacity), n));

@@ -1,35 +1,36 @@
-//! Is one atomic bump cursor cheap enough? Single-threaded `SyncArena` vs
-//! `Arena` (goal: within 1.5x), and two threads allocating at once from one
-//! `SyncArena` vs one `Mutex<bumpalo::Bump>` vs `bumpalo-herd` (goal:
-//! faster than both). `SyncArena::local` rows: the same through per-thread
-//! `LocalArena` handles (one CAS per lease instead of per block).
+//! `SyncArena` shared by plain `&SyncArena` between threads (each thread
+//! bumping in its own cached lease, issue 16) against `Arena`, against
+//! explicit per-thread `LocalArena` handles, and against bumpalo-herd with
+//! `herd.get()` per thread:
 //!
-//! Run with `cargo bench --bench sync -- --warm-up-time 1 --measurement-time 3`.
+//! * `sync_single_thread`: `alloc(u64)` on one thread (goal: `&SyncArena`
+//!   within 2x `Arena`);
+//! * `sync_threads`: the same on one spawned thread and on two (goals: two
+//!   threads' total throughput at least 1.7x one thread's, and no slower
+//!   than bumpalo-herd);
+//! * `sync_vec`: two threads each pushing 1 M `u64` onto a `Vec` in the
+//!   arena (goal: `&SyncArena` within 1.3x `&LocalArena`);
+//! * before the groups, without criterion: the bytes lost in unused lease
+//!   tails after two threads made 1 M `alloc(u64)` each, over the bytes
+//!   allocated (goal: at most 1 %).
 //!
-//! Results (2026-11-30, three runs on the 2-core VM while it was quiet,
-//! load 1.3; medians):
-//!
-//! | row | run 1 | run 2 | run 3 | vs the goal's peer |
-//! |---|---:|---:|---:|---|
-//! | 1 thread: `Arena` | 47.7 µs | 47.2 µs | 48.1 µs | – |
-//! | 1 thread: `SyncArena::local` | 47.8 µs | 48.0 µs | 48.0 µs | 1.00–1.02× Arena: met |
-//! | 1 thread: `SyncArena` | 493 µs | 492 µs | 502 µs | 10.3–10.4× Arena: one locked CAS per block |
-//! | 2 threads: `SyncArena::local` | 88.1 µs | 91.7 µs | 104.7 µs | 0.74–0.80× bumpalo-herd: met |
-//! | 2 threads: bumpalo-herd | 115.0 µs | 115.0 µs | 141.2 µs | – |
-//! | 2 threads: `Mutex<Bump>` | 6.14 ms | 10.2 ms | 9.23 ms | `local` 70–110× faster |
-//! | 2 threads: `SyncArena` | 6.07 ms | 6.32 ms | 6.31 ms | as fast as the mutex: the CAS line bounces |
+//! Run with `cargo bench --bench sync -- --warm-up-time 1 --measurement-time 3`;
+//! results in `benches/README.md`.
 
 use std::hint::black_box;
-use std::sync::Mutex;
 
+use allocator_api2::vec::Vec as AVec;
 use anon_arena::{Arena, SyncArena};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
-/// Allocations per thread per iteration.
-const N: usize = 100_000;
-/// Room for the part of a thread's last lease it leaves unused (leases
+/// Allocations (or pushes) per thread per iteration.
+const N: usize = 1_000_000;
+/// Room for the part of each thread's last lease it leaves unused (leases
 /// are at most 64 KiB).
 const LEASE_SLACK: usize = 64 << 10;
+/// Room for two threads' vectors of `N` words and the copies their growth
+/// leaves behind.
+const VEC_CAPACITY: usize = 2 * 4 * N * 8;
 
 fn single_thread(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync_single_thread");
@@ -43,7 +44,7 @@ fn single_thread(c: &mut Criterion) {
             arena.reset();
         })
     });
-    let mut sync = SyncArena::with_capacity(N * 8);
+    let mut sync = SyncArena::with_capacity(N * 8 + LEASE_SLACK);
     group.bench_function("SyncArena", |b| {
         b.iter(|| {
             for i in 0..N as u64 {
@@ -66,27 +67,38 @@ fn single_thread(c: &mut Criterion) {
     group.finish();
 }
 
-fn two_threads(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sync_two_threads");
-    group.throughput(Throughput::Elements(2 * N as u64));
-    let mut sync = SyncArena::with_capacity(2 * N * 8);
-    group.bench_function("SyncArena", |b| {
-        b.iter(|| {
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    let sync = &sync;
-                    s.spawn(move || {
-                        for i in 0..N as u64 {
-                            black_box(sync.alloc(i));
-                        }
-                    });
+/// `N` `alloc(u64)` through `&SyncArena` on each of `threads` spawned
+/// threads.
+fn shared_allocs(sync: &SyncArena, threads: usize) {
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(move || {
+                for i in 0..N as u64 {
+                    black_box(sync.alloc(i));
                 }
             });
+        }
+    });
+}
+
+fn threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sync_threads");
+    let mut sync = SyncArena::with_capacity(2 * (N * 8 + LEASE_SLACK));
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("SyncArena, 1 thread", |b| {
+        b.iter(|| {
+            shared_allocs(&sync, 1);
             sync.reset();
         })
     });
-    let mut sync = SyncArena::with_capacity(2 * N * 8 + 2 * LEASE_SLACK);
-    group.bench_function("SyncArena::local", |b| {
+    group.throughput(Throughput::Elements(2 * N as u64));
+    group.bench_function("SyncArena, 2 threads", |b| {
+        b.iter(|| {
+            shared_allocs(&sync, 2);
+            sync.reset();
+        })
+    });
+    group.bench_function("SyncArena::local, 2 threads", |b| {
         b.iter(|| {
             std::thread::scope(|s| {
                 for _ in 0..2 {
@@ -102,25 +114,8 @@ fn two_threads(c: &mut Criterion) {
             sync.reset();
         })
     });
-    let mut bump = Mutex::new(bumpalo::Bump::with_capacity(2 * N * 8));
-    group.bench_function("Mutex<Bump>", |b| {
-        b.iter(|| {
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    let bump = &bump;
-                    s.spawn(move || {
-                        for i in 0..N as u64 {
-                            let guard = bump.lock().unwrap();
-                            black_box(guard.alloc(i) as *mut u64);
-                        }
-                    });
-                }
-            });
-            bump.get_mut().unwrap().reset();
-        })
-    });
     let mut herd = bumpalo_herd::Herd::new();
-    group.bench_function("bumpalo-herd", |b| {
+    group.bench_function("bumpalo-herd, 2 threads", |b| {
         b.iter(|| {
             std::thread::scope(|s| {
                 for _ in 0..2 {
@@ -139,5 +134,68 @@ fn two_threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_thread, two_threads);
-criterion_main!(benches);
+/// Pushes `N` words onto a vector in `allocator`, element by element.
+fn push_all<A: allocator_api2::alloc::Allocator>(allocator: A) {
+    let mut v = AVec::new_in(allocator);
+    for i in 0..N as u64 {
+        v.push(i);
+    }
+    black_box(v.as_ptr());
+}
+
+fn vectors(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sync_vec");
+    group.throughput(Throughput::Elements(2 * N as u64));
+    let mut sync = SyncArena::with_capacity(VEC_CAPACITY);
+    group.bench_function("Vec in &SyncArena, 2 threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    let sync = &sync;
+                    s.spawn(move || push_all(sync));
+                }
+            });
+            sync.reset();
+        })
+    });
+    group.bench_function("Vec in &LocalArena, 2 threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    let local = sync.local();
+                    s.spawn(move || push_all(&local));
+                }
+            });
+            sync.reset();
+        })
+    });
+    group.finish();
+}
+
+/// Prints, for a few rounds, the bytes the arena counts beyond the blocks
+/// two threads allocated (1 M `alloc(u64)` each through `&SyncArena`):
+/// the unused tails of their leases, over the bytes allocated.
+fn lease_waste() {
+    let blocks = 2 * N * 8;
+    let mut sync = SyncArena::with_capacity(2 * (N * 8 + LEASE_SLACK));
+    let ratios: Vec<String> = (0..5)
+        .map(|_| {
+            shared_allocs(&sync, 2);
+            let waste = sync.allocated_bytes() - blocks;
+            sync.reset();
+            format!("{waste} B ({:.3} %)", 100.0 * waste as f64 / blocks as f64)
+        })
+        .collect();
+    println!(
+        "lease tails after 2 threads x {N} alloc(u64), {blocks} B of blocks: {}",
+        ratios.join(", ")
+    );
+}
+
+criterion_group!(benches, single_thread, threads, vectors);
+
+fn main() {
+    lease_waste();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the loom models of the lock-free protocols: the atomic cursor's
 # allocate, free-newest and grow/shrink-newest (src/raw/loom_tests.rs),
-# LocalArena's lease claim and tail hand-back (src/sync/loom_tests.rs), and
+# LocalArena's lease claim and tail hand-back (src/sync/loom_tests.rs),
+# the same through &SyncArena's per-thread cached leases, with a reset and
+# a dropped arena (src/sync/loom_thread_cache.rs), and
 # the region cache's slots and on/off switch (src/cache/loom_tests.rs).
 # They are the library's unit tests named `loom_*`, which exist only in a
 # build with `--cfg loom`; there the modules take their atomics from loom

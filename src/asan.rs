@@ -16,11 +16,12 @@
 //! it is written; a slot is unpoisoned whole when handed out, before its
 //! link is read, as the raw pool does not know the value's size), and
 //! `SyncArena`
-//! (its atomic cursor's [`AtomicShadow`]; a `LocalArena` lease is poisoned
-//! whole when claimed, and its cursor only unpoisons the blocks it bumps
-//! out, so the unused tail stays poisoned, even after the handle moves
-//! on). Not covered: `SharedArena`, whose blocks other processes allocate
-//! and whose poisoning this process's shadow could not follow.
+//! (its atomic cursor's [`AtomicShadow`]; a lease — a `LocalArena`'s, or
+//! with `std` a thread's — is poisoned whole when claimed, and its cursor
+//! only unpoisons the blocks it bumps out, so the unused tail stays
+//! poisoned, even after the handle or thread moves on). Not covered:
+//! `SharedArena`, whose blocks other processes allocate and whose
+//! poisoning this process's shadow could not follow.
 //!
 //! Without `cfg(asan)` every function here is an empty `#[inline(always)]`
 //! body and [`Shadow`] and [`AtomicShadow`] are zero-sized types: the

@@ -1,5 +1,6 @@
-//! `SyncArena`'s surface from the arena and from `LocalArena` handles,
-//! single-threaded, with resets between, under the shared checker.
+//! `SyncArena`'s surface from the arena (through this thread's cached
+//! lease, which other arenas move aside or evict) and from `LocalArena`
+//! handles, single-threaded, with resets between, under the shared checker.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -36,6 +36,12 @@ use crate::math::{self, MIN_ALIGN};
 use crate::raw::{BumpCursor, RawAllocator};
 use crate::sync_prims::{AtomicUsize, Ordering};
 
+/// A lease takes at most this fraction of what the cursor has left (or
+/// what its claimer needs, if more): near the end of the capacity leases
+/// shrink, so one thread's unused lease cannot hold the room the others
+/// need, and what tails waste stays a small part of the capacity.
+const LEASE_SHARE: usize = 8;
+
 /// A range handed out whole by [`RawAtomicCursor::claim`], for a
 /// single-threaded cursor to bump inside.
 pub(crate) struct Lease {
@@ -182,8 +188,9 @@ impl RawAtomicCursor {
     }
 
     /// Claims a lease for a single-threaded sub-cursor: `preferred` bytes,
-    /// or fewer when fewer remain, but never fewer than `needed`; `None`
-    /// when not even `needed` bytes remain. One compare-and-swap, like
+    /// or fewer when less than [`LEASE_SHARE`] times that remains, but
+    /// never fewer than `needed`; `None` when not even `needed` bytes
+    /// remain. One compare-and-swap, like
     /// [`allocate`](RawAllocator::allocate); the lease is a block like any
     /// other.
     ///
@@ -198,7 +205,10 @@ impl RawAtomicCursor {
             if needed > remaining {
                 return None;
             }
-            let len = preferred.max(needed).min(remaining);
+            // A multiple of `MIN_ALIGN` no larger than `remaining`, as
+            // `needed` and `preferred` are.
+            let share = math::align_down(remaining / LEASE_SHARE, MIN_ALIGN);
+            let len = preferred.min(share).max(needed);
             // Acquire, as in `allocate`: the bytes may have been freed by a
             // rewind on another thread, whose raised high-water mark we must
             // see below.
@@ -742,7 +752,7 @@ mod tests {
         f.cursor.set_limit(None);
         assert_eq!(f.cursor.limit(), None);
         let lease = f.cursor.claim(8, 1 << 20).unwrap();
-        assert_eq!(lease.len, 128 - 40, "a claim takes at most what is left");
+        assert_eq!(lease.len, 8, "an eighth of the 88 bytes left, rounded down");
     }
 
     #[test]
@@ -812,6 +822,20 @@ mod tests {
         assert_eq!(grown, zst, "grown in place at the offset");
         // SAFETY: a live 64-byte block.
         unsafe { grown.as_ptr().add(63).write(3) };
+    }
+
+    #[test]
+    fn leases_take_at_most_a_share_of_what_is_left() {
+        let f = fixture(128);
+        let lease = f.cursor.claim(8, 512).unwrap();
+        assert_eq!(lease.len, 1024 / LEASE_SHARE, "an eighth of 1 KiB");
+        let lease = f.cursor.claim(8, 64).unwrap();
+        assert_eq!(lease.len, 64, "less than the share: as preferred");
+        let lease = f.cursor.claim(800, 64).unwrap();
+        assert_eq!(lease.len, 800, "what is needed, share or not");
+        assert!(f.cursor.claim(40, 8).is_none(), "more than is left");
+        let lease = f.cursor.claim(32, 8).unwrap();
+        assert_eq!((lease.len, f.cursor.remaining()), (32, 0), "the last bytes");
     }
 
     #[test]

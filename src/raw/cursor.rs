@@ -92,6 +92,24 @@ impl RawCursor {
         unsafe { RawCursor::with_shadow(start, len, dirty, shadow) }
     }
 
+    /// A cursor over no memory, at a well-aligned address that is no
+    /// memory's: it hands out only zero-sized blocks, and holds no pointer
+    /// with provenance. What a thread's cache of `SyncArena` leases holds
+    /// before its first lease (built in a `const`, hence not [`new`](Self::new)).
+    pub(crate) const fn empty() -> RawCursor {
+        let nowhere = NonNull::<u64>::dangling().cast::<u8>();
+        RawCursor {
+            start: nowhere,
+            floor: Cell::new(nowhere),
+            pos: Cell::new(nowhere),
+            end: nowhere,
+            limit: Cell::new(nowhere),
+            high_water: Cell::new(nowhere),
+            peak: Cell::new(nowhere),
+            shadow: asan::Shadow::new(nowhere),
+        }
+    }
+
     /// # Safety
     ///
     /// * As for [`over_lease`](Self::over_lease); `shadow` starts at `start`.

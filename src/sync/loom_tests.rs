@@ -18,16 +18,29 @@ use crate::raw::loom_tests::assert_settled;
 use crate::raw::RawAllocator;
 use crate::sync_prims::model::{self, Block, Words};
 
-/// The arena (a real mapping of three pages: room for three first
-/// leases) and the loom cells of its words.
-struct Shared {
-    arena: SyncArena,
-    words: Words,
+/// The arena (a real mapping of three pages: room for the leases of three
+/// threads) and the loom cells of its words.
+pub(super) struct Shared {
+    pub(super) arena: SyncArena,
+    pub(super) words: Words,
+}
+
+/// A three-page arena (no recycling: each execution maps its own) and its
+/// loom cells.
+pub(super) fn shared() -> Arc<Shared> {
+    let arena = SyncArena::builder()
+        .capacity(3 << 12)
+        .recycle(false)
+        .build()
+        .unwrap();
+    let cursor = arena.cursor();
+    let words = Words::new(cursor.start(), cursor.capacity());
+    Arc::new(Shared { arena, words })
 }
 
 /// Allocates `size` bytes from `allocator` (zeroed, and checked, if
 /// asked) and fills them with `tag`; `None` when the arena is full.
-fn alloc(
+pub(super) fn alloc(
     allocator: &impl RawAllocator,
     words: &Words,
     size: usize,
@@ -51,7 +64,7 @@ fn alloc(
 }
 
 /// Frees `block`, a live block of `allocator`.
-fn free(allocator: &impl RawAllocator, block: Block) {
+pub(super) fn free(allocator: &impl RawAllocator, block: Block) {
     let layout = Layout::from_size_align(block.len, 8).unwrap();
     // SAFETY: a live block of this allocator (a handle frees blocks of its
     // own leases and passes others to the shared cursor), not used again.
@@ -67,14 +80,7 @@ fn free(allocator: &impl RawAllocator, block: Block) {
 #[test]
 fn loom_lease_claim_vs_return() {
     model::check("lease claim vs lease return", || {
-        let arena = SyncArena::builder()
-            .capacity(3 << 12)
-            .recycle(false)
-            .build()
-            .unwrap();
-        let cursor = arena.cursor();
-        let words = Words::new(cursor.start(), cursor.capacity());
-        let shared = Arc::new(Shared { arena, words });
+        let shared = shared();
 
         let s = Arc::clone(&shared);
         let outgrows = model::spawn(move || {
@@ -104,7 +110,7 @@ fn loom_lease_claim_vs_return() {
 
 /// After every thread joined: the checks of [`assert_settled`] on the
 /// shared cursor.
-fn settle(mut shared: Arc<Shared>, live: &[Block]) {
+pub(super) fn settle(mut shared: Arc<Shared>, live: &[Block]) {
     let shared = Arc::get_mut(&mut shared).expect("every thread joined");
     // SAFETY: the cells are the arena's mapping's; the threads are done.
     unsafe { assert_settled(&mut shared.arena.mapped.cursor, &shared.words, live) };

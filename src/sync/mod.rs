@@ -1,8 +1,9 @@
 //! [`SyncArena`]: a bump allocator many threads share, with one atomic
-//! cursor over one anonymous mapping and no lock anywhere.
+//! cursor over one anonymous mapping and no lock anywhere; with `std`,
+//! each thread bumps inside its own lease of it (`thread_cache`).
 //!
-//! `unsafe` is allowed here for the `Send`/`Sync` impls and for wrapping a
-//! fresh region in an [`RawAtomicCursor`], whose contract the region meets.
+//! `unsafe` is allowed here for the `RawAllocator` impl, which forwards
+//! the caller's promises to the thread's lease or the shared cursor.
 #![allow(unsafe_code)]
 
 use core::alloc::Layout;
@@ -10,7 +11,7 @@ use core::fmt;
 use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 
-use crate::alloc_api::{impl_allocator, AsRaw};
+use crate::alloc_api::impl_allocator;
 use crate::arena_constructors::arena_constructors;
 use crate::builder::Builder;
 use crate::collections::ReportsRemaining;
@@ -19,31 +20,54 @@ use crate::mapped::Mapped;
 use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::stats::Stats;
 
+mod lease;
 mod local;
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, loom, thread_cache))]
+mod loom_thread_cache;
+#[cfg(thread_cache)]
+mod thread_cache;
 
 use crate::alloc_methods::alloc_methods;
+#[cfg(all(test, thread_cache))]
+pub(crate) use lease::FIRST_LEASE;
 pub use local::LocalArena;
 
-/// A bump allocator that many threads may allocate from at once: every
-/// allocation is one compare-and-swap on a single atomic cursor, so there is
-/// no lock and no per-thread chunk list — the whole capacity is reserved up
-/// front as one mapping, like [`Arena`](crate::Arena)'s.
+/// A bump allocator that many threads may allocate from at once, with no
+/// lock and no per-thread chunk list: the whole capacity is reserved up
+/// front as one mapping, like [`Arena`](crate::Arena)'s, and handed out by
+/// one atomic cursor.
 ///
 /// It has the same surface as `Arena` (`alloc`, `alloc_str`,
 /// `alloc_slice_*`, `alloc_layout`, their `try_` forms), the same 8-byte
 /// minimum alignment, and the same rule that values allocated with `alloc*`
 /// are **never dropped**. `&SyncArena` implements
-/// [`Allocator`](allocator_api2::alloc::Allocator): the newest allocation
-/// may be freed, grown or shrunk in place (a compare-and-swap that succeeds
-/// only if no thread allocated after it); any other free is a no-op.
+/// [`Allocator`](allocator_api2::alloc::Allocator).
 ///
-/// For speed, give each thread a handle with [`local`](SyncArena::local):
-/// a [`LocalArena`](crate::LocalArena) claims a lease of up to 64 KiB with
-/// one compare-and-swap and bumps inside it without atomics, as fast as
-/// `Arena`. The cost is the unused tail of each lease, and
-/// [`allocated_bytes`](SyncArena::allocated_bytes) counting whole leases.
+/// With the `std` feature, threads that simply share `&SyncArena` bump at
+/// almost `Arena`'s speed: each thread claims a *lease* of the arena (4 KiB
+/// at first, doubling up to 64 KiB) with one compare-and-swap, keeps it in
+/// a small thread-local cache (the last two arenas it used), and bumps
+/// inside it without atomics. The newest block of a thread's lease is freed,
+/// grown and shrunk in place; a block from another thread's lease is freed
+/// or resized in place only if nothing was claimed after it. Without `std`,
+/// every block is one compare-and-swap on the shared cursor, and the newest
+/// block of the arena is the one freed or resized in place.
+///
+/// The cost of leases: the unused tail of a thread's lease stays out of
+/// use until the next reset when the thread moves to a new lease or stops
+/// allocating (it goes back when nothing was claimed after it), so
+/// [`allocated_bytes`](SyncArena::allocated_bytes) counts whole leases,
+/// and near the end of the capacity one thread's lease may hold bytes
+/// another thread needs (a lease takes at most an eighth of what is left,
+/// so little). [`local`](SyncArena::local) gives a thread an explicit
+/// handle on its leases, [`LocalArena`](crate::LocalArena), a little faster
+/// still.
+///
+/// With `std`, allocation through `&SyncArena` is not async-signal-safe: a
+/// signal handler must not allocate from an arena that the thread it
+/// interrupted may be allocating from (both would bump the same lease).
 ///
 /// ```
 /// use anon_arena::SyncArena;
@@ -62,17 +86,25 @@ pub use local::LocalArena;
 ///     workers.into_iter().map(|w| w.join().unwrap()).collect()
 /// });
 /// assert_eq!(totals, [0, 4950, 9900, 14850]);
-/// assert_eq!(arena.allocated_bytes(), 4 * 800);
+/// assert!(arena.allocated_bytes() >= 4 * 800); // whole leases, with `std`
 /// ```
 pub struct SyncArena {
     /// The atomic cursor, and the mapping it hands out (its memory is
     /// exactly the mapping).
     mapped: Mapped<RawAtomicCursor>,
+    /// The key of this arena's epoch (from its creation, or its last
+    /// `reset`/`release`, to the next or its drop): unique in the process
+    /// and never reused, replaced by every `&mut self` method that frees
+    /// blocks. A thread uses a cached lease only with the arena whose key
+    /// the lease's slot records (see `thread_cache`).
+    #[cfg(thread_cache)]
+    key: u64,
 }
 
 // `SyncArena` is `Send` and `Sync` because its parts are: the region owns
-// its mapping, and the atomic cursor claims every byte with one
-// compare-and-swap (see the `Sync` impl of `RawAtomicCursor`).
+// its mapping, the atomic cursor claims every byte with one
+// compare-and-swap (see the `Sync` impl of `RawAtomicCursor`), and the key
+// is a number. Each thread's leases live in that thread's cache.
 
 // A panic on one thread cannot leave the cursor half-updated: every change
 // is one atomic operation, and no user code runs between the claim of a
@@ -82,7 +114,21 @@ impl RefUnwindSafe for SyncArena {}
 
 impl SyncArena {
     fn from_mapped(mapped: Mapped<RawAtomicCursor>) -> SyncArena {
-        SyncArena { mapped }
+        SyncArena {
+            mapped,
+            #[cfg(thread_cache)]
+            key: thread_cache::new_key(),
+        }
+    }
+
+    /// Ends the epoch: every thread's cached lease of this arena is stale
+    /// from here on. Done before the blocks are freed, so that a panic
+    /// (keys exhausted) leaves the arena as it was.
+    fn new_epoch(&mut self) {
+        #[cfg(thread_cache)]
+        {
+            self.key = thread_cache::new_key();
+        }
     }
 
     fn into_mapped(self) -> Mapped<RawAtomicCursor> {
@@ -100,7 +146,9 @@ impl SyncArena {
     /// assert_eq!(arena.alloc(2u64) as *mut u64, first);
     /// ```
     pub fn reset(&mut self) {
-        // SAFETY: `&mut self` proves no thread still holds an allocation.
+        self.new_epoch();
+        // SAFETY: `&mut self` proves no thread still holds an allocation,
+        // and no thread's lease of the old epoch is used again.
         unsafe { self.mapped.reset() }
     }
 
@@ -116,19 +164,21 @@ impl SyncArena {
     /// assert!(arena.alloc_slice_fill_default::<u8>(100_000).iter().all(|&b| b == 0));
     /// ```
     pub fn release(&mut self) {
-        // SAFETY: `&mut self` proves no thread still holds an allocation.
+        self.new_epoch();
+        // SAFETY: as in `reset`.
         unsafe { self.mapped.release() }
     }
 
     /// Bytes handed out since the last reset, alignment padding included,
-    /// and whole leases of [`LocalArena`](crate::LocalArena) handles (used
-    /// or not). With other threads allocating, a snapshot that may be
-    /// stale at once.
+    /// counting whole leases (each thread's, with `std`, and those of
+    /// [`LocalArena`](crate::LocalArena) handles), used or not. With other
+    /// threads allocating, a snapshot that may be stale at once.
     ///
     /// ```
-    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
     /// arena.alloc(1u8);
-    /// assert_eq!(arena.allocated_bytes(), 8); // every block is 8-byte aligned
+    /// // With `std`, this thread's first lease; else one 8-byte block.
+    /// assert!(arena.allocated_bytes() == 4096 || arena.allocated_bytes() == 8);
     /// ```
     #[must_use]
     #[inline]
@@ -148,14 +198,16 @@ impl SyncArena {
         self.mapped.cursor.capacity()
     }
 
-    /// Bytes still free: `capacity() - allocated_bytes()`, or what is left
-    /// below the [allocation limit](SyncArena::set_allocation_limit), as a
-    /// snapshot.
+    /// Bytes no lease or block holds, below the
+    /// [allocation limit](SyncArena::set_allocation_limit) if one is set:
+    /// `capacity() - allocated_bytes()` without one, as a snapshot. What
+    /// the calling thread can still allocate is this plus
+    /// [`lease_remaining`](SyncArena::lease_remaining).
     ///
     /// ```
-    /// let arena = anon_arena::SyncArena::with_capacity(4096);
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
     /// arena.alloc([0u8; 96]);
-    /// assert_eq!(arena.remaining(), 4000);
+    /// assert_eq!(arena.remaining() + arena.lease_remaining(), (1 << 20) - 96);
     /// ```
     #[must_use]
     #[inline]
@@ -163,11 +215,36 @@ impl SyncArena {
         self.mapped.cursor.remaining()
     }
 
+    /// Bytes left in the calling thread's lease of this arena: what
+    /// `&SyncArena` allocations on this thread take before it claims
+    /// another. 0 before the thread's first allocation, after a reset, and
+    /// without `std` (no leases).
+    ///
+    /// ```
+    /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
+    /// assert_eq!(arena.lease_remaining(), 0);
+    /// arena.alloc(1u64);
+    /// # #[cfg(feature = "std")]
+    /// assert_eq!(arena.lease_remaining(), 4096 - 8);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(arena.lease_remaining(), 0)); // another thread's
+    /// });
+    /// ```
+    #[inline]
+    pub fn lease_remaining(&self) -> usize {
+        #[cfg(thread_cache)]
+        let remaining = thread_cache::lease_remaining(self);
+        #[cfg(not(thread_cache))]
+        let remaining = 0;
+        remaining
+    }
+
     /// Caps the arena at `limit` bytes, as
     /// [`Arena::set_allocation_limit`](crate::Arena::set_allocation_limit)
-    /// does, for every thread at once. [`LocalArena`](crate::LocalArena)
-    /// handles claim their leases under the limit, but bump on in a lease
-    /// claimed before it was lowered.
+    /// does, for every thread at once. Leases (each thread's, with `std`,
+    /// and those of [`LocalArena`](crate::LocalArena) handles) are claimed
+    /// under the limit, but a thread or handle bumps on in a lease it
+    /// claimed before the limit was lowered.
     ///
     /// ```
     /// let arena = anon_arena::SyncArena::with_capacity(1 << 20);
@@ -195,13 +272,17 @@ impl SyncArena {
     }
 
     /// The arena's counters, as
-    /// [`Arena::stats`](crate::Arena::stats) gives them: a snapshot, and
-    /// counting whole leases of [`LocalArena`](crate::LocalArena) handles.
+    /// [`Arena::stats`](crate::Arena::stats) gives them: a snapshot, with
+    /// `allocated` and `remaining` as
+    /// [`allocated_bytes`](SyncArena::allocated_bytes) and
+    /// [`remaining`](SyncArena::remaining) count them (whole leases).
     ///
     /// ```
     /// let arena = anon_arena::SyncArena::with_capacity(1 << 16);
     /// arena.alloc([0u8; 100]);
-    /// assert_eq!(arena.stats().allocated, 104);
+    /// let stats = arena.stats();
+    /// assert!(stats.allocated >= 104); // this thread's lease, with `std`
+    /// assert_eq!(stats.allocated + stats.remaining, 1 << 16);
     /// ```
     #[must_use]
     pub fn stats(&self) -> Stats {
@@ -216,7 +297,7 @@ impl SyncArena {
         }
     }
 
-    /// The shared cursor, for the leases of [`LocalArena`](crate::LocalArena).
+    /// The shared cursor, which leases come from.
     #[inline]
     pub(crate) fn cursor(&self) -> &RawAtomicCursor {
         &self.mapped.cursor
@@ -224,7 +305,11 @@ impl SyncArena {
 
     #[inline(always)]
     fn raw_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.mapped.cursor.allocate(layout)
+        #[cfg(thread_cache)]
+        let block = thread_cache::allocate(self, layout);
+        #[cfg(not(thread_cache))]
+        let block = self.mapped.cursor.allocate(layout);
+        block
     }
 
     #[cold]
@@ -256,26 +341,82 @@ impl fmt::Debug for SyncArena {
     }
 }
 
-// Blocks live until `reset`/`release`/drop (and, for a `StackArena`, the
-// end of their scope or a `reset_to`), all of which need `&mut self`.
-impl AsRaw for &SyncArena {
-    type Raw = RawAtomicCursor;
+// SAFETY: with `thread_cache`, blocks come from this thread's lease
+// (which its slot's key ties to this arena's current epoch) or straight
+// from the shared cursor, and frees and resizes follow `LeaseCursor`'s
+// rules; without it, every call is the shared cursor's. Either way blocks
+// live until `reset`/`release`/drop, which need `&mut self`.
+unsafe impl RawAllocator for SyncArena {
     #[inline(always)]
-    fn as_raw(&self) -> &RawAtomicCursor {
-        &self.mapped.cursor
+    fn allocate(&self, layout: Layout) -> Option<NonNull<u8>> {
+        self.raw_alloc(layout)
     }
+
     #[inline]
-    fn refuse(&self, layout: Layout) {
+    fn allocate_zeroed(&self, layout: Layout) -> Option<NonNull<u8>> {
+        #[cfg(thread_cache)]
+        let block = thread_cache::allocate_zeroed(self, layout);
+        #[cfg(not(thread_cache))]
+        let block = self.mapped.cursor.allocate_zeroed(layout);
+        block
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(thread_cache)]
+        unsafe {
+            thread_cache::deallocate(self, ptr, layout)
+        }
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(not(thread_cache))]
+        unsafe {
+            self.mapped.cursor.deallocate(ptr, layout)
+        }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(thread_cache)]
+        let block = unsafe { thread_cache::grow(self, ptr, old, new, zeroed) };
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(not(thread_cache))]
+        let block = unsafe { self.mapped.cursor.grow(ptr, old, new, zeroed) };
+        block
+    }
+
+    #[inline]
+    unsafe fn shrink(&self, ptr: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(thread_cache)]
+        let block = unsafe { thread_cache::shrink(self, ptr, old, new) };
+        // SAFETY: the caller's contract, which is the callee's.
+        #[cfg(not(thread_cache))]
+        let block = unsafe { self.mapped.cursor.shrink(ptr, old, new) };
+        block
+    }
+
+    #[inline]
+    fn refused(&self, layout: Layout) {
         self.refuse_as("SyncArena", layout);
     }
 }
 
 impl_allocator!(['a] &'a SyncArena);
 
+/// What this thread's lease has left, or failing that the arena: the
+/// larger is the largest block `&SyncArena` can still hand out here.
 impl ReportsRemaining for &SyncArena {
     #[inline]
     fn remaining_bytes(&self) -> Option<usize> {
-        Some(self.remaining())
+        Some(self.lease_remaining().max(self.remaining()))
     }
 }
 

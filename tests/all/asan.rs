@@ -278,6 +278,33 @@ fn a_lease_tail_left_behind_stays_poisoned() {
     }));
 }
 
+#[test]
+fn a_read_of_a_threads_lease_tail_is_reported() {
+    assert_reported(child_report(|| {
+        let arena = SyncArena::with_capacity(1 << 20);
+        let block: *const u64 = arena.alloc(1u64);
+        assert!(arena.lease_remaining() > 64);
+        // SAFETY: none — the rest of this thread's lease is not handed out.
+        let value = unsafe { block.add(4).read_volatile() };
+        eprintln!("read {value} from the thread's lease unnoticed");
+    }));
+}
+
+#[test]
+fn an_evicted_lease_tail_stays_poisoned() {
+    assert_reported(child_report(|| {
+        let arenas: Vec<SyncArena> = (0..3).map(|_| SyncArena::with_capacity(1 << 20)).collect();
+        let block: *const u64 = arenas[0].alloc(1u64);
+        // Two other arenas on this thread evict the first one's lease.
+        arenas[1].alloc(2u64);
+        arenas[2].alloc(3u64);
+        assert_eq!(arenas[0].lease_remaining(), 0);
+        // SAFETY: none — the evicted lease's tail was never handed out.
+        let value = unsafe { block.add(4).read_volatile() };
+        eprintln!("read {value} from an evicted lease tail unnoticed");
+    }));
+}
+
 /// A false report here means one thread poisoned a block another had just
 /// been handed. The race is probabilistic: publishing the frontier before
 /// poisoning it (the bug this guards against) fails about two runs in three.

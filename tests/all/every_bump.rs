@@ -7,8 +7,9 @@ use std::cell::RefCell;
 /// Runs `$body` once per bump type, with `$arena` a shared reference to it
 /// (`&Arena`, `&StackArena`, a `StackArena` guard, a nested `&Scope`, `&SyncArena`,
 /// `&LocalArena`), `$used` a closure giving how far its cursor stands
-/// (bytes handed out; for a handle, how much of its lease is used, after
-/// one block that claims the lease) and `$kind` its name. Each has 64 KiB.
+/// (bytes handed out; for `&SyncArena`, not counting what is left in this
+/// thread's lease; for a handle, how much of its lease is used, after one
+/// block that claims the lease) and `$kind` its name. Each has 64 KiB.
 macro_rules! in_every_bump {
     (|$arena:ident, $used:ident, $kind:ident| $body:block) => {{
         {
@@ -50,7 +51,7 @@ macro_rules! in_every_bump {
         {
             let owner = anon_arena::SyncArena::with_capacity(1 << 16);
             let $arena = &owner;
-            let $used = || $arena.allocated_bytes();
+            let $used = || $arena.allocated_bytes() - $arena.lease_remaining();
             let $kind = "SyncArena";
             $body
         }

@@ -28,6 +28,7 @@ mod shared_ipc;
 mod stack;
 mod stats;
 mod sync;
+mod sync_leases;
 mod sync_local;
 mod text;
 mod try_vec;

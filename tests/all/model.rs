@@ -434,7 +434,8 @@ fn pool_program_exercises_every_operation() {
 /// handle dropped, a block too big for any lease, trait calls on the arena
 /// and on handles (grown in and out of place, shrunk, freed; a dropped
 /// handle's block freed through another), then a reset and a release with
-/// handles open.
+/// handles open; other arenas taking the thread's cached lease of the
+/// arena to the second slot and evicting it.
 #[test]
 fn sync_program_exercises_every_operation() {
     use anon_arena_model::api::ApiOp;
@@ -488,16 +489,16 @@ fn sync_program_exercises_every_operation() {
         Open,
         Open,
         allocate(0, 40, false),
-        grow(0, 0, 24), // the arena's newest: in place
+        grow(0, 0, 24), // the newest of the arena's lease: in place
         allocate(1, 24, true),
         allocate(1, 8, false),
         grow(1, 0, 16),          // not the lease's newest: moves within it
         grow(1, 1, 20_000),      // past any lease: moves to the arena
-        shrink(1, 1, 19_000, 8), // the arena's newest: gives its tail back
+        shrink(1, 1, 19_000, 8), // the shared cursor's newest: gives its tail back
         shrink(1, 0, 3, 4096),   // over-aligned: moves
         allocate(2, 100, false),
         allocate(0, 16, false),
-        shrink(0, 1, 8, 8), // the arena's newest: gives its tail back
+        shrink(0, 1, 8, 8), // the newest of the arena's lease: gives its tail back
         Trait {
             on: 1,
             op: ApiOp::DeallocateNewest,
@@ -554,6 +555,21 @@ fn sync_program_exercises_every_operation() {
             seed: 5,
         },
         alloc(1, 3, 10),
+        // The arena's cached lease: to the second slot and back, then
+        // evicted, its blocks freed and grown by the shared cursor's rules.
+        allocate(0, 24, false),
+        Others { both: false },
+        grow(0, 0, 8),
+        Others { both: true },
+        grow(0, 0, 8),
+        allocate(0, 8, false),
+        Trait {
+            on: 0,
+            op: ApiOp::DeallocateNewest,
+        },
+        reset(false),
+        Others { both: true },
+        alloc(0, 5, 0), // after a reset: at the start
     ]);
     sync_ops::run(&program).unwrap();
 }

@@ -79,10 +79,16 @@ fn every_bump_type_reports_its_numbers() {
         let local = sync.local();
         local.alloc(1u8);
     }
+    assert_eq!(
+        sync.stats().allocated,
+        8,
+        "the handle gave its lease's tail back"
+    );
     let big = Box::new_in([0u8; 10_000], &sync);
-    drop(big); // the newest block: given back
+    drop(big); // the newest block of this thread's lease: back in the lease
     let stats = sync.stats();
-    assert_eq!(stats.allocated, 8, "the handle gave its lease's tail back");
+    assert_eq!(sync.lease_remaining(), 10_000);
+    assert_eq!(stats.allocated, 10_008, "the arena counts the lease");
     assert_eq!(stats.high_water, 10_008);
     assert_eq!((stats.limit, stats.capacity), (None, 1 << 16));
 }

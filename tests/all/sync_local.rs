@@ -62,37 +62,54 @@ fn eight_handles_on_eight_threads_get_disjoint_blocks_and_keep_their_values() {
 }
 
 #[test]
-fn leases_near_the_end_exhaust_cleanly_and_tails_come_back() {
-    let arena = SyncArena::with_capacity(8192);
-    let first = arena.local();
-    let second = arena.local();
-    first.alloc(1u64);
-    second.alloc(2u64);
-    assert_eq!(arena.remaining(), 0, "two 4 KiB leases take it all");
-    // Each handle still has the rest of its own lease ...
-    assert_eq!(first.alloc_slice_fill_copy(4088 / 8, 7u64).len(), 511);
-    // ... and nothing more.
-    assert!(matches!(
-        first.try_alloc(3u64),
-        Err(Error::Exhausted { remaining: 0, .. })
-    ));
-    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *first.alloc(4u64)))
-        .unwrap_err()
-        .downcast::<String>()
-        .unwrap();
-    assert!(
-        message.starts_with("LocalArena: cannot allocate 8 bytes"),
-        "{message}"
-    );
-    // The second lease is the newest: dropping its handle gives back its tail.
-    drop(second);
-    assert_eq!(arena.remaining(), 4088);
+fn leases_near_the_end_shrink_exhaust_cleanly_and_tails_come_back() {
+    let mut arena = SyncArena::with_capacity(8192);
+    {
+        let first = arena.local();
+        let second = arena.local();
+        first.alloc(1u64);
+        assert_eq!(
+            first.lease_remaining(),
+            1024 - 8,
+            "a lease takes at most an eighth of what is left"
+        );
+        second.alloc(2u64);
+        assert_eq!(second.lease_remaining(), 896 - 8);
+        // The first handle takes the rest, in ever smaller leases ...
+        let mut taken = 8;
+        while first.try_alloc(3u64).is_ok() {
+            taken += 8;
+        }
+        assert_eq!(arena.remaining(), 0);
+        assert_eq!(taken, 8192 - 896, "every byte but the second lease");
+        // ... and the second still has the rest of its own, and nothing more.
+        assert_eq!(second.alloc_slice_fill_copy(888 / 8, 7u64).len(), 111);
+        assert!(matches!(
+            second.try_alloc(3u64),
+            Err(Error::Exhausted { remaining: 0, .. })
+        ));
+        let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *first.alloc(4u64)))
+            .unwrap_err()
+            .downcast::<String>()
+            .unwrap();
+        assert!(
+            message.starts_with("LocalArena: cannot allocate 8 bytes"),
+            "{message}"
+        );
+        assert!(first.try_alloc(()).is_ok(), "zero-sized never fails");
+    }
+    arena.reset();
+    // The newest lease's tail comes back when its handle goes.
     let third = arena.local();
-    assert!(third.try_alloc([0u8; 4096]).is_err(), "more than is left");
-    assert_eq!(third.alloc_slice_fill_copy(4088, 9u8).len(), 4088);
+    third.alloc(1u64);
+    assert_eq!(arena.remaining(), 8192 - 1024);
+    drop(third);
+    assert_eq!(arena.remaining(), 8192 - 8);
+    let fourth = arena.local();
+    assert!(fourth.try_alloc([0u8; 8192]).is_err(), "more than is left");
+    assert_eq!(fourth.alloc_slice_fill_copy(8192 - 8, 9u8).len(), 8184);
     assert_eq!(arena.remaining(), 0);
-    assert!(third.try_alloc(0u8).is_err());
-    assert!(first.try_alloc(()).is_ok(), "zero-sized never fails");
+    assert!(fourth.try_alloc(0u8).is_err());
 }
 
 #[test]

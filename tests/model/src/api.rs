@@ -176,7 +176,7 @@ where
     let rules = Rules {
         may_refuse: &may_refuse,
         may_refuse_move: &may_refuse,
-        shrinks_in_place: S::CURSOR,
+        shrinks_in_place: S::SHRINKS_IN_PLACE,
         remaining: subject.stats().remaining,
         cursor,
     };

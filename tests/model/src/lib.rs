@@ -208,6 +208,9 @@ pub trait Subject {
     /// shrunk in place), a refusal exactly when the model has no room, and
     /// `allocated_bytes()` where the model's cursor stands.
     const CURSOR: bool = false;
+    /// A shrink whose address suits the new alignment keeps the block
+    /// where it is (true of every bump allocator, exact or not).
+    const SHRINKS_IN_PLACE: bool = Self::CURSOR;
 
     /// A fresh allocator of the capacity the programs use.
     fn make() -> Self;

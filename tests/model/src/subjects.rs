@@ -15,23 +15,25 @@ pub(crate) fn base_of(arena: &Arena) -> usize {
     arena.alloc_layout(Layout::new::<()>()).as_ptr() as usize - arena.allocated_bytes()
 }
 
-/// The three bump arenas answer every `Subject` question the same way
-/// through their shared surface; only the type and its name differ.
+/// The bump arenas answer every `Subject` question the same way through
+/// their shared surface; only the type, its name, whether its trait calls
+/// follow the exact [`CursorModel`](crate::CursorModel), where its memory
+/// starts and what it may refuse differ.
 macro_rules! bump_subject {
-    ($($ty:ty => $name:literal),* $(,)?) => {$(
+    ($($ty:ty => $name:literal, cursor: $cursor:literal, start: $start:expr, lease: $lease:expr;)*) => {$(
         impl Subject for $ty {
             const NAME: &'static str = $name;
             const BUMP: bool = true;
             const RESET: bool = true;
-            const CURSOR: bool = true;
+            const CURSOR: bool = $cursor;
+            const SHRINKS_IN_PLACE: bool = true;
 
             fn make() -> Self {
                 <$ty>::with_capacity(CAPACITY)
             }
 
             fn bounds(&self) -> Range<usize> {
-                let zst = self.alloc_layout(Layout::new::<()>()).as_ptr() as usize;
-                let start = zst - self.allocated_bytes();
+                let start = $start(self);
                 start..start + self.capacity()
             }
 
@@ -44,7 +46,7 @@ macro_rules! bump_subject {
             }
 
             fn may_refuse(&self, layout: Layout) -> bool {
-                bump_may_refuse(layout, self.remaining())
+                bump_may_refuse(layout, $lease(self)) && bump_may_refuse(layout, self.remaining())
             }
 
             fn reset(&mut self, release: bool) {
@@ -58,8 +60,20 @@ macro_rules! bump_subject {
     )*};
 }
 
+/// Where a `SyncArena`'s memory starts: a new handle's zero-sized block
+/// sits there (a block through `&SyncArena` sits in this thread's lease).
+fn sync_start(arena: &anon_arena::SyncArena) -> usize {
+    arena.local().alloc_layout(Layout::new::<()>()).as_ptr() as usize
+}
+
+/// Where a `StackArena`'s memory starts, as [`base_of`] finds an `Arena`'s.
+fn stack_start(arena: &anon_arena::StackArena) -> usize {
+    arena.alloc_layout(Layout::new::<()>()).as_ptr() as usize - arena.allocated_bytes()
+}
+
 bump_subject! {
-    Arena => "Arena",
-    anon_arena::SyncArena => "SyncArena",
-    anon_arena::StackArena => "StackArena",
+    Arena => "Arena", cursor: true, start: base_of, lease: |_| 0;
+    anon_arena::SyncArena => "SyncArena", cursor: false, start: sync_start,
+        lease: anon_arena::SyncArena::lease_remaining;
+    anon_arena::StackArena => "StackArena", cursor: true, start: stack_start, lease: |_| 0;
 }

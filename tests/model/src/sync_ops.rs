@@ -1,21 +1,24 @@
 //! Single-threaded programs over `SyncArena`'s surface and its
 //! allocator-api2 `Allocator` trait, allocating, growing, shrinking and
-//! freeing both through the arena itself and through `LocalArena` handles
-//! (opened and dropped as the program says; leases renewed, tails given
-//! back), with `reset` and `release` in between, under the shared
-//! [`Checker`]: every block aligned, inside the region, apart from every
-//! live block (across handles and leases), below the shared cursor,
-//! holding what it was allocated with (and kept by resizes; zeroed bytes
-//! zero, also in memory dirtied before a reset); refusals only when
-//! neither the lease nor the arena has room; after a reset the next block
-//! at the start. Trait calls on the arena itself follow the exact
-//! [`CursorModel`] from wherever its shared cursor stands; trait calls on
-//! a handle shrink in place when the address allows. A dropped handle's
-//! blocks are then freed and resized through another handle or the arena
-//! (outside every live lease, they are the shared cursor's). `ArenaBox`es
-//! made through one of them are given back through any other
-//! (`dealloc`): a box from another handle's lease must never move a
-//! cursor over a live block.
+//! freeing both through the arena itself (served, with `std`, from this
+//! thread's cached lease of it) and through `LocalArena` handles (opened
+//! and dropped as the program says; leases renewed, tails given back),
+//! with `reset` and `release` in between, under the shared [`Checker`]:
+//! every block aligned, inside the region, apart from every live block
+//! (across handles and leases), below the shared cursor, holding what it
+//! was allocated with (and kept by resizes; zeroed bytes zero, also in
+//! memory dirtied before a reset); refusals only when neither the lease
+//! nor the arena has room; after a reset the next block at the start.
+//! Trait calls on the arena or a handle shrink in place when the address
+//! allows. A dropped handle's blocks are then freed and resized through
+//! another handle or the arena (outside every live lease, they are the
+//! shared cursor's). `ArenaBox`es made through one of them are given back
+//! through any other (`dealloc`): a box from another lease must never move
+//! a cursor over a live block. Allocations from other arenas on the same
+//! thread move the arena's cached lease to the cache's second slot or
+//! evict it (its blocks pass to the shared cursor's rules, and the next
+//! allocation starts a new lease), and a reset makes every cached lease
+//! stale: a stale one used again would put blocks over live ones.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -25,7 +28,7 @@ use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
 use crate::input::{program, Align, Size, Which, CAPACITY};
-use crate::{bump_may_refuse, Checker, Contents, CursorModel, Failure, Subject, Violation};
+use crate::{bump_may_refuse, Checker, Contents, Failure, Subject, Violation};
 
 /// Handles open at once, at most.
 const MAX_HANDLES: usize = 4;
@@ -86,6 +89,14 @@ pub enum SyncOp {
         on: u8,
         /// The call.
         op: ApiOp,
+    },
+    /// Allocations on this thread from other arenas: one (`both` false),
+    /// which moves the arena's cached lease to the second slot, from which
+    /// a zero-sized block of the arena brings it back; or two, which evict
+    /// it.
+    Others {
+        /// Two other arenas rather than one.
+        both: bool,
     },
 }
 
@@ -179,6 +190,11 @@ pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
 /// its own handles.
 pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
     let mut arena = <SyncArena as Subject>::make();
+    // The other arenas of `SyncOp::Others`, for the whole run.
+    let others = [
+        SyncArena::with_capacity(4096),
+        SyncArena::with_capacity(4096),
+    ];
     let start = arena.bounds().start;
     let mut checker = Checker::new(arena.bounds());
     let fail = |step: usize, violation: Violation| Failure {
@@ -190,7 +206,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         violation,
     };
     let mut next = 0;
-    while let Some(release) = run_epoch(&arena, &mut checker, ops, &mut next)? {
+    while let Some(release) = run_epoch(&arena, &others, &mut checker, ops, &mut next)? {
         let step = next - 1;
         checker.clear(Some(start)).map_err(|v| fail(step, v))?;
         if release {
@@ -210,6 +226,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
 /// once its handles are gone) or the end of the program (`None`).
 fn run_epoch(
     arena: &SyncArena,
+    others: &[SyncArena; 2],
     checker: &mut Checker,
     ops: &[SyncOp],
     next: &mut usize,
@@ -269,9 +286,13 @@ fn run_epoch(
                                 && bump_may_refuse(layout, arena.remaining())
                         })
                     }
-                    None => alloc(arena, checker, kind, len, align, fill, |layout| {
-                        bump_may_refuse(layout, arena.remaining())
-                    }),
+                    None => {
+                        let lease = arena.lease_remaining();
+                        alloc(arena, checker, kind, len, align, fill, |layout| {
+                            bump_may_refuse(layout, lease)
+                                && bump_may_refuse(layout, arena.remaining())
+                        })
+                    }
                 };
                 result.map_err(fail)?;
             }
@@ -297,11 +318,37 @@ fn run_epoch(
                 let result = match handle(on) {
                     Some(index) => {
                         let (tag, ref local) = handles[index];
-                        on_handle(arena, local, tag, checker, op)
+                        let lease = local.lease_remaining();
+                        on_lease(arena, local, lease, tag, checker, op)
                     }
-                    None => on_arena(arena, checker, op),
+                    None => on_lease(arena, arena, arena.lease_remaining(), ARENA, checker, op),
                 };
                 result.map_err(fail)?;
+            }
+            SyncOp::Others { both } => {
+                let lease = arena.lease_remaining();
+                let count = if both { 2 } else { 1 };
+                for other in &others[..count] {
+                    // Refused or not, the other arena takes the first slot.
+                    let _ = other.try_alloc(0u64);
+                }
+                if !both {
+                    // Back to the arena: its lease comes back from the
+                    // second slot (a zero-sized block takes nothing).
+                    arena.alloc_layout(Layout::new::<()>());
+                }
+                let expected = if both { 0 } else { lease };
+                if arena.lease_remaining() != expected {
+                    return Err(fail(Violation::WrongOutcome(format!(
+                        "the arena's lease had {lease} bytes left, then {} after {count} other arenas",
+                        arena.lease_remaining()
+                    ))));
+                }
+                if both {
+                    // The arena's next block starts a new lease, not where a
+                    // rewind left the old one.
+                    checker.forget_reuse();
+                }
             }
         }
         checker
@@ -311,41 +358,23 @@ fn run_epoch(
     Ok(None)
 }
 
-/// A trait call on the arena itself: exact, from wherever the shared
-/// cursor stands (past the handles' leases).
-fn on_arena(arena: &SyncArena, checker: &mut Checker, op: &ApiOp) -> Result<(), Violation> {
-    let stats = Subject::stats(arena);
-    let mut cursor = CursorModel::new(arena.bounds().start, stats.allocated, stats.capacity);
-    api::step(
-        arena,
-        checker,
-        ARENA,
-        op,
-        Rules::exact(&mut cursor, stats.remaining),
-    )?;
-    let found = arena.allocated_bytes();
-    if found != cursor.pos {
-        return Err(Violation::Cursor {
-            expected: cursor.pos,
-            found,
-        });
-    }
-    Ok(())
-}
-
-/// A trait call on a handle: where its leases put blocks is its business,
-/// but it refuses an allocation only when neither its lease nor the arena
-/// has room, a moving resize only when the arena has none (a block from an
+/// A trait call on the arena or a handle, whose lease has `lease` bytes
+/// left: where leases put blocks is the allocator's business, but it
+/// refuses an allocation only when neither its lease nor the arena has
+/// room, a moving resize only when the arena has none (a block from an
 /// older lease moves to the arena, not to the current lease), and shrinks
 /// in place when the address allows.
-fn on_handle(
+fn on_lease<A>(
     arena: &SyncArena,
-    local: &LocalArena<'_>,
+    allocator: A,
+    lease: usize,
     tag: u32,
     checker: &mut Checker,
     op: &ApiOp,
-) -> Result<(), Violation> {
-    let lease = local.lease_remaining();
+) -> Result<(), Violation>
+where
+    A: allocator_api2::alloc::Allocator,
+{
     let may_refuse =
         |layout| bump_may_refuse(layout, lease) && bump_may_refuse(layout, arena.remaining());
     let may_refuse_move = |layout| bump_may_refuse(layout, arena.remaining());
@@ -356,7 +385,7 @@ fn on_handle(
         remaining: arena.remaining(),
         cursor: None,
     };
-    api::step(local, checker, tag, op, rules)
+    api::step(allocator, checker, tag, op, rules)
 }
 
 /// One surface allocation, judged: served blocks are admitted with the
