@@ -45,8 +45,21 @@ pub(crate) const DIRECT_ABOVE: usize = MAX_LEASE / 4;
 /// its frees and resizes follow the shared cursor's rules: in place only
 /// when it ends at the shared offset, i.e. nothing was claimed after it,
 /// so no lease's free bytes lie past it. A block that starts inside the
-/// current lease was handed out by this cursor alone (leases are claimed
-/// whole and are disjoint; blocks of an earlier epoch are dead).
+/// current lease goes to the lease's cursor, which acts in place only on a
+/// block ending exactly at its position.
+///
+/// Such a block is usually this cursor's, but need not be: another thread
+/// may free this lease's newest block through the shared cursor (it ends
+/// at the shared offset), rewinding the shared cursor into the lease's
+/// range, and a later lease may then hand out blocks there. What keeps
+/// blocks apart is not who handed a block out but that every free byte has
+/// exactly one owner — the shared cursor (from its offset on), one
+/// lease's unused tail (from that lease cursor's position to the lease's
+/// end), or nobody until the next reset — and that an in-place free or
+/// resize only moves bytes between a live block and the free bytes right
+/// after it, which the acting cursor owns when the block ends at its
+/// position. Leases are claimed whole, so their tails are disjoint; blocks
+/// of an earlier epoch are dead.
 ///
 /// **The safety rule of every `unsafe` method** (called "`shared` owns
 /// `self`" below): `shared` is the cursor every lease this `LeaseCursor`
@@ -104,8 +117,9 @@ impl LeaseCursor {
     /// The current lease's cursor.
     #[inline(always)]
     fn lease(&self) -> &RawCursor {
-        // SAFETY: only `renew` and `start_over` write the cell, and they
-        // hold no reference from here while they do; the type is `!Sync`.
+        // SAFETY: only `renew`, `start_over`, `forget_lease` and `swap`
+        // write the cell, and none holds a reference from here while it
+        // does; the type is `!Sync`.
         unsafe { &*self.lease.get() }
     }
 
@@ -281,8 +295,9 @@ impl LeaseCursor {
         layout: Layout,
     ) {
         if self.in_lease(ptr) {
-            // SAFETY: the caller's contract; a block starting in the lease
-            // was handed out by the lease's cursor (see the type's docs).
+            // SAFETY: the caller's contract; the lease's cursor gives back
+            // in place only a block ending at its position, next to free
+            // bytes it alone owns (see the type's docs).
             unsafe { self.lease().deallocate(ptr, layout) }
         } else {
             // SAFETY: the caller's contract; the block is the shared
@@ -313,7 +328,8 @@ impl LeaseCursor {
             // cursor's.
             return unsafe { RawAllocator::grow(shared, ptr, old, new, zeroed) };
         }
-        // SAFETY: forwarded caller contract; the block is the lease's.
+        // SAFETY: forwarded caller contract; the lease's cursor resizes in
+        // place only a block ending at its position (see the type's docs).
         if let Some(block) = unsafe { RawAllocator::grow(self.lease(), ptr, old, new, zeroed) } {
             return Some(block);
         }
@@ -361,7 +377,8 @@ impl LeaseCursor {
             // cursor's.
             return unsafe { RawAllocator::shrink(shared, ptr, old, new) };
         }
-        // SAFETY: forwarded caller contract; the block is the lease's.
+        // SAFETY: forwarded caller contract; the lease's cursor resizes in
+        // place only a block ending at its position (see the type's docs).
         if let Some(block) = unsafe { RawAllocator::shrink(self.lease(), ptr, old, new) } {
             return Some(block);
         }

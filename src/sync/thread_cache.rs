@@ -33,6 +33,7 @@
 
 use core::alloc::Layout;
 use core::cell::Cell;
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -63,9 +64,16 @@ struct Slot {
     /// The key of the arena whose cursor owns `leases` (see the module
     /// docs); 0 before the slot's first use.
     key: Cell<u64>,
-    /// The thread's leases of that arena.
-    leases: LeaseCursor,
+    /// The thread's leases of that arena. `ManuallyDrop` keeps the cache
+    /// free of drop glue under every cfg (the `asan` shadow inside a
+    /// cursor has a `Drop`, which would give the thread-local a
+    /// destructor); a lease cursor's drop has nothing to do: its shadow
+    /// does not own the poison, and the memory is the arena's.
+    leases: ManuallyDrop<LeaseCursor>,
 }
+
+// The fast path relies on the cache having no destructor (see `slots`).
+const _: () = assert!(!core::mem::needs_drop::<Slots>());
 
 impl Slot {
     /// Trades contents (key and leases together) with `other`.
@@ -85,11 +93,11 @@ impl Slots {
         Slots([
             Slot {
                 key: Cell::new(0),
-                leases: LeaseCursor::new(),
+                leases: ManuallyDrop::new(LeaseCursor::new()),
             },
             Slot {
                 key: Cell::new(0),
-                leases: LeaseCursor::new(),
+                leases: ManuallyDrop::new(LeaseCursor::new()),
             },
         ])
     }

@@ -302,3 +302,47 @@ fn a_lease_that_cannot_be_claimed_falls_back_to_the_exact_block() {
     assert_eq!(block.as_ptr() as usize, start);
     assert_eq!((arena.allocated_bytes(), arena.remaining()), (64, 0));
 }
+
+/// A block another thread handed out *inside* this thread's current lease
+/// (after a cross-thread free rewound the shared cursor into it) is freed
+/// here by the lease's rules: the bytes pass to this thread's lease, and
+/// the other thread never hands them out again (the one-owner rule of
+/// `LeaseCursor`'s docs).
+#[test]
+fn a_block_another_thread_made_inside_this_threads_full_lease_joins_it_when_freed() {
+    let arena = SyncArena::with_capacity(1 << 20);
+    let words = arena.alloc_slice_fill_copy(4096 / 8 - 1, 0u64);
+    let last = ABox::new_in(7u64, &arena);
+    assert_eq!(arena.lease_remaining(), 0);
+    let at = &*last as *const u64 as usize;
+    let (tx, rx) = std::sync::mpsc::channel::<ABox<u64, &SyncArena>>();
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<()>();
+    let arena_ref = &arena;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let arena = arena_ref;
+            drop(last); // shared rewind to `at`, inside the main thread's lease
+            let foreign = ABox::new_in(0xF00Du64, arena);
+            assert_eq!(&*foreign as *const u64 as usize, at);
+            tx.send(foreign).unwrap();
+            back_rx.recv().unwrap();
+            // This thread keeps bumping in its lease (at + 8 ..).
+            let mine: Vec<&mut u64> = (0..100).map(|i| arena.alloc(i)).collect();
+            for (i, m) in mine.iter().enumerate() {
+                assert!(**m as usize == i);
+                assert_ne!(&**m as *const u64 as usize, at);
+            }
+        });
+        let foreign = rx.recv().unwrap();
+        assert_eq!(*foreign, 0xF00D);
+        drop(foreign); // starts in this thread's lease, ends at its end
+        assert_eq!(arena.lease_remaining(), 8, "the bytes joined this lease");
+        let mine = arena.alloc(0xAAAAu64);
+        assert_eq!(mine as *mut u64 as usize, at);
+        back_tx.send(()).unwrap();
+        for _ in 0..100 {
+            *mine += 1;
+        }
+    });
+    assert!(words.iter().all(|&w| w == 0));
+}
