@@ -38,6 +38,7 @@ mod cursor_model;
 pub mod input;
 pub mod math;
 pub mod pool_ops;
+mod sequences;
 pub mod stack_ops;
 mod subjects;
 pub mod sync_ops;
@@ -189,6 +190,45 @@ impl fmt::Display for Failure {
             self.subject, self.step, self.op, self.violation
         )
     }
+}
+
+impl Failure {
+    /// A failure found before the program's first step, when the
+    /// allocator a session reuses did not start over as a fresh one.
+    pub fn at_start(subject: &'static str, violation: Violation) -> Failure {
+        Failure {
+            subject,
+            step: 0,
+            op: "reset before the program".into(),
+            violation,
+        }
+    }
+}
+
+/// Resets `subject`, which earlier programs may have used, and checks it
+/// starts over as a fresh one would: nothing allocated, the whole
+/// [`CAPACITY`](input::CAPACITY) remaining (so no limit either). Returns
+/// the program's checker, which expects the first non-empty block at the
+/// start of the memory (a reset's reuse rule) for a bump allocator.
+///
+/// Memory the earlier programs filled stays dirty: a zeroed allocation
+/// must still read zero, which a fresh mapping would show for free.
+pub fn start_over<S: Subject>(subject: &mut S) -> Result<Checker, Violation> {
+    assert!(S::RESET, "{} has no reset to start over with", S::NAME);
+    subject.reset(false);
+    let stats = subject.stats();
+    if stats.allocated != 0
+        || stats.remaining != stats.capacity
+        || stats.capacity != input::CAPACITY
+    {
+        return Err(Violation::Stats(stats));
+    }
+    let bounds = subject.bounds();
+    let mut checker = Checker::new(bounds.clone());
+    if S::BUMP {
+        checker.clear(Some(bounds.start))?;
+    }
+    Ok(checker)
 }
 
 /// An allocator the [`api`] programs can drive: `&Self` implements

@@ -172,15 +172,51 @@ surface!(SyncArena, LocalArena<'_>);
 
 /// Decodes a program from `bytes` and runs it against a fresh arena.
 pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    run(&program::<SyncOp>(bytes))
+    Session::new().run_bytes(bytes)
 }
 
 /// Runs `ops` against a fresh arena: in epochs between resets, each with
 /// its own handles.
 pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
-    let mut arena = <SyncArena as Subject>::make();
+    Session::new().run(ops)
+}
+
+/// One arena for program after program, as a fuzz target keeps it: each
+/// program starts with a `reset` and the check that the arena is as good
+/// as new ([`start_over`](crate::start_over)).
+pub struct Session {
+    arena: SyncArena,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+impl Session {
+    /// A session over a fresh arena.
+    pub fn new() -> Session {
+        Session {
+            arena: <SyncArena as Subject>::make(),
+        }
+    }
+
+    /// Decodes a program from `bytes` and runs it.
+    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.run(&program::<SyncOp>(bytes))
+    }
+
+    /// Runs `ops` on the session's arena, reset first.
+    pub fn run(&mut self, ops: &[SyncOp]) -> Result<(), Failure> {
+        run_on(&mut self.arena, ops)
+    }
+}
+
+fn run_on(arena: &mut SyncArena, ops: &[SyncOp]) -> Result<(), Failure> {
+    let mut checker = crate::start_over(arena)
+        .map_err(|v| Failure::at_start("SyncArena (surface and trait)", v))?;
     let start = arena.bounds().start;
-    let mut checker = Checker::new(arena.bounds());
     let fail = |step: usize, violation: Violation| Failure {
         subject: "SyncArena (surface and trait)",
         step,
@@ -190,7 +226,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         violation,
     };
     let mut next = 0;
-    while let Some(release) = run_epoch(&arena, &mut checker, ops, &mut next)? {
+    while let Some(release) = run_epoch(arena, &mut checker, ops, &mut next)? {
         let step = next - 1;
         checker.clear(Some(start)).map_err(|v| fail(step, v))?;
         if release {
@@ -198,7 +234,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         } else {
             arena.reset();
         }
-        let stats = Subject::stats(&arena);
+        let stats = Subject::stats(&*arena);
         if stats.allocated != 0 {
             return Err(fail(step, Violation::Stats(stats)));
         }
