@@ -31,7 +31,8 @@ else
     shift $(($# > 0 ? 1 : 0))
 fi
 jobs="${FUZZ_JOBS:-1}"
-# A minimized corpus larger than this (KB) is minimized again by edges only.
+# A minimized corpus of more than this many KB is minimized again by edges
+# only (-use_counters=0).
 corpus_kb="${FUZZ_CORPUS_KB:-400}"
 # The arenas' poisoning does not need ASan's 256 MB heap quarantine; the
 # model targets set the same default themselves (fuzz_targets/asan_options.rs).
@@ -103,15 +104,15 @@ keep() {
     fi
     cargo +nightly fuzz cmin "$target" "$into" -- -max_len="$(max_len "$target")" \
         >"$scratch/$target.cmin.log" 2>&1
-    bytes=$(du -sk "$into" | cut -f1)
-    if [ "$bytes" -gt "$corpus_kb" ]; then
+    bytes=$(cat "$into"/* | wc -c)
+    if [ "$bytes" -gt $((corpus_kb * 1024)) ]; then
         cargo +nightly fuzz cmin "$target" "$into" -- -max_len="$(max_len "$target")" \
             -use_counters=0 >>"$scratch/$target.cmin.log" 2>&1
     fi
     rm -rf "fuzz/corpus/$target"
     mv "$into" "fuzz/corpus/$target"
     echo "corpus $target: $(find "fuzz/corpus/$target" -type f | wc -l) files," \
-        "$(du -sk "fuzz/corpus/$target" | cut -f1) KB"
+        "$(cat "fuzz/corpus/$target"/* | wc -c) bytes"
 }
 
 failed=()
