@@ -19,7 +19,7 @@ use crate::math::bytes_needed_ref;
 use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
 use arbitrary::Arbitrary;
 
-use crate::input::{program, Align, Edgy, Size, CAPACITY};
+use crate::input::{Align, Edgy, Size, CAPACITY};
 use crate::sequences::{bytes_of, U16S, U16S_MIXED, U32S, U64S_BY_3};
 use crate::subjects::base_of;
 use crate::{start_over, Checker, Contents, CursorModel, Failure, Subject, Violation};
@@ -129,15 +129,7 @@ pub enum ArenaOp {
     Release,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    Session::new().run_bytes(bytes)
-}
-
-/// Runs `ops` against a fresh arena.
-pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
-    Session::new().run(ops)
-}
+session_basics!(ArenaOp);
 
 /// One arena for program after program, as a fuzz target keeps it: each
 /// program starts with a `reset` and a check that the arena is as good as
@@ -147,23 +139,12 @@ pub struct Session {
     arena: Arena,
 }
 
-impl Default for Session {
-    fn default() -> Session {
-        Session::new()
-    }
-}
-
 impl Session {
     /// A session over a fresh arena.
     pub fn new() -> Session {
         Session {
             arena: <Arena as Subject>::make(),
         }
-    }
-
-    /// Decodes a program from `bytes` and runs it.
-    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.run(&program::<ArenaOp>(bytes))
     }
 
     /// Runs `ops` on the session's arena, reset first.

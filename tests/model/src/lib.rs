@@ -31,6 +31,38 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ops::Range;
 
+/// What every program module's `Session` has alike: the free `run_bytes`
+/// and `run` on a fresh session, `Default`, and `Session::run_bytes`
+/// (decode, then `Session::run`). The module defines `Session`, its `new`
+/// and its `run` over `$op`s.
+macro_rules! session_basics {
+    ($op:ty) => {
+        /// Decodes a program from `bytes` and runs it on a fresh
+        /// [`Session`].
+        pub fn run_bytes(bytes: &[u8]) -> Result<(), $crate::Failure> {
+            Session::new().run_bytes(bytes)
+        }
+
+        /// Runs `ops` on a fresh [`Session`].
+        pub fn run(ops: &[$op]) -> Result<(), $crate::Failure> {
+            Session::new().run(ops)
+        }
+
+        impl Default for Session {
+            fn default() -> Session {
+                Session::new()
+            }
+        }
+
+        impl Session {
+            /// Decodes a program from `bytes` and runs it.
+            pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), $crate::Failure> {
+                self.run(&$crate::input::program::<$op>(bytes))
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod arena_ops;
 mod checker;

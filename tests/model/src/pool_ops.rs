@@ -14,7 +14,7 @@ use allocator_api2::alloc::Allocator;
 use anon_arena::{Pool, PoolBox};
 use arbitrary::Arbitrary;
 
-use crate::input::{program, Align, Size, Which};
+use crate::input::{Align, Size, Which};
 use crate::{Checker, Contents, Failure, Resize, Violation};
 
 /// The value the boxes hold: 24 bytes, any bit pattern valid, so the
@@ -87,15 +87,7 @@ enum Held<'p> {
     Raw,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh pool.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    Session::new().run_bytes(bytes)
-}
-
-/// Runs `ops` against a fresh pool of [`SLOTS`] slots.
-pub fn run(ops: &[PoolOp]) -> Result<(), Failure> {
-    Session::new().run(ops)
-}
+session_basics!(PoolOp);
 
 /// One pool for program after program, as a fuzz target keeps it. Each
 /// program ends by freeing every block it left live (checked first), so
@@ -108,12 +100,6 @@ pub struct Session {
     base: usize,
     /// The slot the next allocation must take, if known.
     reuse: Option<usize>,
-}
-
-impl Default for Session {
-    fn default() -> Session {
-        Session::new()
-    }
 }
 
 impl Session {
@@ -133,11 +119,6 @@ impl Session {
             base,
             reuse: Some(base),
         }
-    }
-
-    /// Decodes a program from `bytes` and runs it.
-    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.run(&program::<PoolOp>(bytes))
     }
 
     /// Runs `ops` on the session's pool, which must be empty.

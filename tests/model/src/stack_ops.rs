@@ -16,7 +16,7 @@ use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
 use crate::arena_ops::Outcome;
-use crate::input::{program, Align, Size, Which, CAPACITY};
+use crate::input::{Align, Size, Which, CAPACITY};
 use crate::{Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// Scopes nest at most this deep; deeper `Open`s are skipped, so a program
@@ -116,16 +116,7 @@ struct State<'p> {
     foreign: Mark,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh stack arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    Session::new().run_bytes(bytes)
-}
-
-/// Runs `ops` against a fresh stack arena; unmatched `Open`s close at the
-/// end, and every surviving block is verified.
-pub fn run(ops: &[StackOp]) -> Result<(), Failure> {
-    Session::new().run(ops)
-}
+session_basics!(StackOp);
 
 /// One stack arena (and one other, for foreign marks) for program after
 /// program, as a fuzz target keeps them: each program starts with a
@@ -136,12 +127,6 @@ pub struct Session {
     other: StackArena,
 }
 
-impl Default for Session {
-    fn default() -> Session {
-        Session::new()
-    }
-}
-
 impl Session {
     /// A session over fresh arenas.
     pub fn new() -> Session {
@@ -149,11 +134,6 @@ impl Session {
             arena: <StackArena as Subject>::make(),
             other: StackArena::with_capacity(4096),
         }
-    }
-
-    /// Decodes a program from `bytes` and runs it.
-    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.run(&program::<StackOp>(bytes))
     }
 
     /// Runs `ops` on the session's arena, reset first.

@@ -24,7 +24,7 @@ use anon_arena::{ArenaBox, Error, LocalArena, SyncArena};
 use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
-use crate::input::{program, Align, Size, Which, CAPACITY};
+use crate::input::{Align, Size, Which, CAPACITY};
 use crate::{bump_may_refuse, Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// Handles open at once, at most.
@@ -170,16 +170,7 @@ macro_rules! surface {
 }
 surface!(SyncArena, LocalArena<'_>);
 
-/// Decodes a program from `bytes` and runs it against a fresh arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    Session::new().run_bytes(bytes)
-}
-
-/// Runs `ops` against a fresh arena: in epochs between resets, each with
-/// its own handles.
-pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
-    Session::new().run(ops)
-}
+session_basics!(SyncOp);
 
 /// One arena for program after program, as a fuzz target keeps it: each
 /// program starts with a `reset` and the check that the arena is as good
@@ -188,23 +179,12 @@ pub struct Session {
     arena: SyncArena,
 }
 
-impl Default for Session {
-    fn default() -> Session {
-        Session::new()
-    }
-}
-
 impl Session {
     /// A session over a fresh arena.
     pub fn new() -> Session {
         Session {
             arena: <SyncArena as Subject>::make(),
         }
-    }
-
-    /// Decodes a program from `bytes` and runs it.
-    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.run(&program::<SyncOp>(bytes))
     }
 
     /// Runs `ops` on the session's arena, reset first.
