@@ -1,16 +1,42 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target in fuzz/ for a few seconds each (the first
-# argument, default 20) and prints its executions and executions per
-# second. Each target starts from its committed seeds in fuzz/corpus/TARGET
-# when that directory exists; they are only read (what the run finds goes
-# to a scratch directory), so the committed corpus stays as it is. A
-# finding fails the script and names the crash file under fuzz/artifacts/,
-# which replays with `cargo +nightly fuzz run TARGET FILE` (or as bytes
-# through `anon_arena_model::*::run_bytes` in a unit test).
+# Runs the cargo-fuzz targets in fuzz/, in one of two modes:
+#
+#   ci/fuzz.sh [SECONDS]              CI: every target for SECONDS (default
+#                                     20), from its committed seeds, which
+#                                     stay as they are.
+#   ci/fuzz.sh --campaign MINUTES [TARGET...]
+#                                     every target (or those named) for
+#                                     MINUTES each, FUZZ_JOBS at once
+#                                     (default 1); then each target's
+#                                     committed seeds and what the run found
+#                                     are merged and minimized (`cargo fuzz
+#                                     cmin`) into fuzz/corpus/TARGET.
+#
+# Both print, per target, executions, executions per second, coverage
+# (libFuzzer's cov / ft) and peak RSS. A finding fails the script and names
+# the crash file under fuzz/artifacts/, which replays with `cargo +nightly
+# fuzz run TARGET FILE` (or as bytes through `anon_arena_model::*` in a
+# unit test). fuzz/README.md says why the limits below are what they are.
 # Nightly only (cargo-fuzz needs `-Zsanitizer`); prints SKIP without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-20}"
+
+campaign=""
+if [ "${1:-}" = "--campaign" ]; then
+    campaign="${2:?usage: ci/fuzz.sh --campaign MINUTES [TARGET...]}"
+    shift 2
+    seconds=$((campaign * 60))
+else
+    seconds="${1:-20}"
+    shift $(($# > 0 ? 1 : 0))
+fi
+jobs="${FUZZ_JOBS:-1}"
+# A minimized corpus of more than this many KB is minimized again by edges
+# only (-use_counters=0).
+corpus_kb="${FUZZ_CORPUS_KB:-400}"
+# The arenas' poisoning does not need ASan's 256 MB heap quarantine; the
+# model targets set the same default themselves (fuzz_targets/asan_options.rs).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=32}"
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     echo "SKIP fuzz: no nightly toolchain"
@@ -24,27 +50,116 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     }
 fi
 
+# Longest input per target: a model program of 256 bytes is 20-40
+# operations, which fill the model's 8 KiB arena (or 16-slot pool) many
+# times over; the harnesses over a 16 KiB cap need documents larger than it.
+max_len() {
+    case "$1" in
+        *_ops | allocator_api) echo 256 ;;
+        *) echo 4096 ;;
+    esac
+}
+
 cargo +nightly fuzz build
-log="$(mktemp)"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    mapfile -t targets < <(cargo +nightly fuzz list)
+fi
 scratch="$(mktemp -d)"
-trap 'rm -rf "$log" "$scratch"' EXIT
-for target in $(cargo +nightly fuzz list); do
+trap 'rm -rf "$scratch"' EXIT
+
+# Runs one target; its log is $scratch/$target.log, its finds in
+# $scratch/$target/.
+run() {
+    local target="$1" log="$scratch/$1.log"
     # libFuzzer writes new inputs into the first corpus directory only.
-    corpus=("$scratch/$target")
+    local corpus=("$scratch/$target")
     mkdir -p "$scratch/$target"
-    seeds="fuzz/corpus/$target"
-    from="no seeds"
-    if [ -d "$seeds" ]; then
-        corpus+=("$PWD/$seeds")
-        from="$(find "$seeds" -type f | wc -l) committed seeds"
+    if [ -d "fuzz/corpus/$target" ]; then
+        corpus+=("$PWD/fuzz/corpus/$target")
     fi
-    if ! cargo +nightly fuzz run "$target" "${corpus[@]}" -- \
-        -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
-        tail -n 60 "$log"
-        echo "FAIL fuzz $target: see the crash file above"
-        exit 1
-    fi
+    cargo +nightly fuzz run "$target" "${corpus[@]}" -- \
+        -max_total_time="$seconds" -max_len="$(max_len "$target")" \
+        -rss_limit_mb=512 -print_final_stats=1 >"$log" 2>&1
+}
+
+# Reads a finished run's numbers from its log into runs, rate, rss, cov, ft.
+numbers() {
+    local log="$scratch/$1.log" last
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    echo "fuzz $target: $runs executions in ${seconds}s ($rate exec/s) from $from, no finding"
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$last")
+    ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$last")
+}
+
+# Merges what a campaign found into fuzz/corpus/TARGET, minimized.
+keep() {
+    local target="$1" into="$scratch/$1.merged" bytes
+    mkdir -p "$into"
+    cp "$scratch/$target"/* "$into"/ 2>/dev/null || true
+    if [ -d "fuzz/corpus/$target" ]; then
+        cp "fuzz/corpus/$target"/* "$into"/ 2>/dev/null || true
+    fi
+    cargo +nightly fuzz cmin "$target" "$into" -- -max_len="$(max_len "$target")" \
+        >"$scratch/$target.cmin.log" 2>&1
+    bytes=$(cat "$into"/* | wc -c)
+    if [ "$bytes" -gt $((corpus_kb * 1024)) ]; then
+        cargo +nightly fuzz cmin "$target" "$into" -- -max_len="$(max_len "$target")" \
+            -use_counters=0 >>"$scratch/$target.cmin.log" 2>&1
+    fi
+    rm -rf "fuzz/corpus/$target"
+    mv "$into" "fuzz/corpus/$target"
+    echo "corpus $target: $(find "fuzz/corpus/$target" -type f | wc -l) files," \
+        "$(cat "fuzz/corpus/$target"/* | wc -c) bytes"
+}
+
+failed=()
+pids=()
+names=()
+# Waits for the oldest running target; records a failure.
+reap() {
+    if ! wait "${pids[0]}"; then
+        failed+=("${names[0]}")
+        tail -n 60 "$scratch/${names[0]}.log"
+        echo "FAIL fuzz ${names[0]}: see the crash file above"
+    elif [ -z "$campaign" ]; then
+        local target="${names[0]}" from="no seeds"
+        if [ -d "fuzz/corpus/$target" ]; then
+            from="$(find "fuzz/corpus/$target" -type f | wc -l) committed seeds"
+        fi
+        numbers "$target"
+        echo "fuzz $target: $runs executions in ${seconds}s ($rate exec/s," \
+            "cov $cov ft $ft, peak RSS ${rss} MB) from $from, no finding"
+    fi
+    pids=("${pids[@]:1}")
+    names=("${names[@]:1}")
+}
+for target in "${targets[@]}"; do
+    run "$target" &
+    pids+=($!)
+    names+=("$target")
+    if [ ${#pids[@]} -ge "$jobs" ]; then
+        reap
+    fi
 done
+while [ ${#pids[@]} -gt 0 ]; do
+    reap
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAIL fuzz: ${failed[*]}"
+    exit 1
+fi
+if [ -n "$campaign" ]; then
+    for target in "${targets[@]}"; do
+        keep "$target"
+    done
+    echo
+    echo "campaign: ${campaign} min per target, $jobs at once"
+    printf '%-14s %12s %8s %6s %6s %9s\n' target executions exec/s cov ft "peak RSS"
+    for target in "${targets[@]}"; do
+        numbers "$target"
+        printf '%-14s %12s %8s %6s %6s %6s MB\n' "$target" "$runs" "$rate" "$cov" "$ft" "$rss"
+    done
+fi

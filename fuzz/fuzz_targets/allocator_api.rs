@@ -4,18 +4,29 @@
 //! with one more arm.
 #![no_main]
 
+mod asan_options;
+
+use std::cell::RefCell;
+
 use anon_arena::{Arena, StackArena, SyncArena};
-use anon_arena_model::api::run_bytes;
+use anon_arena_model::api::Session;
 use libfuzzer_sys::fuzz_target;
+
+thread_local! {
+    // One of each for the whole run, reset and checked before each input.
+    static ARENA: RefCell<Session<Arena>> = RefCell::new(Session::new());
+    static SYNC: RefCell<Session<SyncArena>> = RefCell::new(Session::new());
+    static STACK: RefCell<Session<StackArena>> = RefCell::new(Session::new());
+}
 
 fuzz_target!(|bytes: &[u8]| {
     let Some((&which, program)) = bytes.split_first() else {
         return;
     };
     let result = match which % 3 {
-        0 => run_bytes::<Arena>(program),
-        1 => run_bytes::<SyncArena>(program),
-        _ => run_bytes::<StackArena>(program),
+        0 => ARENA.with_borrow_mut(|session| session.run_bytes(program)),
+        1 => SYNC.with_borrow_mut(|session| session.run_bytes(program)),
+        _ => STACK.with_borrow_mut(|session| session.run_bytes(program)),
     };
     if let Err(failure) = result {
         panic!("{failure}");

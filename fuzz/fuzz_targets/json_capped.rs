@@ -4,6 +4,8 @@
 //! documents must each end in a `ParseError` (out of memory, for what
 //! outgrows the cap), never in a panic or an abort.
 
+mod asan_options;
+
 use std::cell::RefCell;
 
 use anon_arena::Arena;

@@ -3,6 +3,8 @@
 //! alignments, against a `u128` reference.
 #![no_main]
 
+mod asan_options;
+
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

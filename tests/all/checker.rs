@@ -382,3 +382,61 @@ fn scope_rules_forget_newer_blocks_and_demand_reuse() {
         Err(Violation::Corrupted { offset: 0, .. })
     ));
 }
+
+/// The checker compares whole periods of a block's pattern at once (and
+/// the block against itself a period further on): one wrong byte
+/// anywhere, also far past the first period, is still found, at its
+/// offset, and so is one wrong byte of a block that must repeat a value.
+#[test]
+fn a_single_wrong_byte_is_found_anywhere_in_a_block() {
+    let arena = Arena::with_capacity(1 << 16);
+    for (size, wrong) in [
+        (1000, 0),
+        (1000, 255),
+        (1000, 256),
+        (1000, 700),
+        (1000, 999),
+        (9, 8),
+    ] {
+        let mut checker = Checker::new(arena.bounds());
+        let ptr = admitted(&arena, &[size], &mut checker)[0];
+        checker.verify(0).unwrap();
+        // SAFETY: the checker's block of `size` bytes; nothing else uses it.
+        unsafe { *ptr.as_ptr().add(wrong) ^= 0x40 };
+        match checker.verify(0) {
+            Err(Violation::Corrupted { offset, .. }) => assert_eq!(offset, wrong, "{size}"),
+            other => panic!("byte {wrong} of {size} changed: {other:?}"),
+        }
+    }
+    for (size, wrong) in [(5000, 0), (5000, 4096), (5000, 4999)] {
+        let layout = Layout::from_size_align(size, 8).unwrap();
+        let block = arena.alloc_slice_fill_copy(size, 7u8);
+        block[wrong] = 8;
+        let ptr = NonNull::from(block).cast();
+        let mut checker = Checker::new(arena.bounds());
+        // SAFETY: an arena block used only by the checker from here on.
+        let found = unsafe { checker.admit(ptr, layout, Contents::Repeat(7)) };
+        assert!(
+            matches!(found, Err(Violation::Corrupted { offset, expected: 7, found: 8, .. }) if offset == wrong),
+            "{found:?}"
+        );
+    }
+}
+
+/// A reused allocator must start over as a fresh one: `start_over`
+/// refuses one that still has a limit below its capacity, and one of the
+/// wrong capacity.
+#[test]
+fn start_over_refuses_an_arena_unlike_a_fresh_one() {
+    let mut arena = <Arena as Subject>::make();
+    arena.alloc_slice_fill_copy(100, 1u8);
+    anon_arena_model::start_over(&mut arena).unwrap();
+    assert_eq!(arena.allocated_bytes(), 0, "start_over resets");
+    arena.set_allocation_limit(Some(4096));
+    let limited = anon_arena_model::start_over(&mut arena).err();
+    assert!(matches!(limited, Some(Violation::Stats(_))), "{limited:?}");
+    arena.set_allocation_limit(None);
+    let mut bigger = Arena::with_capacity(2 * CAPACITY);
+    let wrong = anon_arena_model::start_over(&mut bigger).err();
+    assert!(matches!(wrong, Some(Violation::Stats(_))), "{wrong:?}");
+}

@@ -71,6 +71,26 @@ proptest! {
     }
 
     #[test]
+    fn programs_back_to_back_on_one_allocator_each(
+        programs in proptest::collection::vec(program(), 1..4)
+    ) {
+        // As the fuzz targets run them: each program starts with a reset
+        // of what the last one left, checked to be as good as new.
+        let mut arena = arena_ops::Session::new();
+        let mut stack = stack_ops::Session::new();
+        let mut pool = pool_ops::Session::new();
+        let mut sync = sync_ops::Session::new();
+        let mut trait_stack = api::Session::<anon_arena::StackArena>::new();
+        for bytes in &programs {
+            judged(arena.run_bytes(bytes))?;
+            judged(stack.run_bytes(bytes))?;
+            judged(pool.run_bytes(bytes))?;
+            judged(sync.run_bytes(bytes))?;
+            judged(trait_stack.run_bytes(bytes))?;
+        }
+    }
+
+    #[test]
     fn math_matches_the_u128_reference(bytes in program()) {
         judged(math::run_bytes(&bytes))?;
     }
@@ -89,8 +109,10 @@ fn empty_and_tiny_programs_pass() {
 }
 
 /// The committed fuzz seeds (`fuzz/corpus/TARGET/`) pass as they do under
-/// `ci/fuzz.sh`: a change to the model or the allocators that one of them
-/// trips shows up in `cargo test` already.
+/// `ci/fuzz.sh`, each on a fresh allocator and then one after another on
+/// one allocator per target, reset between them, as the fuzz targets run
+/// them: a change to the model or the allocators that one of them trips
+/// shows up in `cargo test` already.
 #[test]
 #[cfg_attr(miri, ignore = "reads files, which Miri's isolation forbids")]
 fn committed_seeds_pass() {
@@ -99,25 +121,48 @@ fn committed_seeds_pass() {
         return; // no committed corpus: nothing to replay
     };
     let mut replayed = 0;
+    // As the fuzz targets run them: one allocator per target for all its
+    // seeds, reset between them.
+    let mut sessions = (
+        api::Session::<Arena>::new(),
+        api::Session::<anon_arena::SyncArena>::new(),
+        api::Session::<anon_arena::StackArena>::new(),
+        arena_ops::Session::new(),
+        stack_ops::Session::new(),
+        pool_ops::Session::new(),
+        sync_ops::Session::new(),
+    );
     for target in targets {
         let target = target.unwrap().path();
         let name = target.file_name().unwrap().to_str().unwrap().to_owned();
         for seed in std::fs::read_dir(&target).unwrap() {
             let seed = seed.unwrap().path();
             let bytes = std::fs::read(&seed).unwrap();
+            // Each seed on a fresh allocator, then on the target's reused one.
             let result = match name.as_str() {
                 "allocator_api" => match bytes.split_first() {
                     Some((which, program)) => match which % 3 {
-                        0 => api::run_bytes::<Arena>(program),
-                        1 => api::run_bytes::<anon_arena::SyncArena>(program),
-                        _ => api::run_bytes::<anon_arena::StackArena>(program),
+                        0 => api::run_bytes::<Arena>(program)
+                            .and_then(|()| sessions.0.run_bytes(program)),
+                        1 => api::run_bytes::<anon_arena::SyncArena>(program)
+                            .and_then(|()| sessions.1.run_bytes(program)),
+                        _ => api::run_bytes::<anon_arena::StackArena>(program)
+                            .and_then(|()| sessions.2.run_bytes(program)),
                     },
                     None => Ok(()),
                 },
-                "arena_ops" => arena_ops::run_bytes(&bytes),
-                "stack_ops" => stack_ops::run_bytes(&bytes),
-                "pool_ops" => pool_ops::run_bytes(&bytes),
-                "sync_ops" => sync_ops::run_bytes(&bytes),
+                "arena_ops" => {
+                    arena_ops::run_bytes(&bytes).and_then(|()| sessions.3.run_bytes(&bytes))
+                }
+                "stack_ops" => {
+                    stack_ops::run_bytes(&bytes).and_then(|()| sessions.4.run_bytes(&bytes))
+                }
+                "pool_ops" => {
+                    pool_ops::run_bytes(&bytes).and_then(|()| sessions.5.run_bytes(&bytes))
+                }
+                "sync_ops" => {
+                    sync_ops::run_bytes(&bytes).and_then(|()| sessions.6.run_bytes(&bytes))
+                }
                 "math" => math::run_bytes(&bytes),
                 // Not model programs: ci/fuzz.sh replays these.
                 "capped_lines" | "json_capped" => continue,

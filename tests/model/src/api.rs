@@ -13,7 +13,9 @@ use allocator_api2::alloc::{AllocError, Allocator};
 use arbitrary::Arbitrary;
 
 use crate::input::{program, Align, Size, Which};
-use crate::{Checker, Contents, CursorModel, Failure, Placed, Resize, Subject, Violation};
+use crate::{
+    start_over, Checker, Contents, CursorModel, Failure, Placed, Resize, Subject, Violation,
+};
 
 /// One step of an allocator-api program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -109,6 +111,39 @@ where
     run(&mut S::make(), &program::<ApiOp>(bytes))
 }
 
+/// One `S` for program after program, as a fuzz target keeps it: each
+/// program starts with a `reset` and the check that `S` is as good as new
+/// ([`start_over`]), then runs over memory the earlier programs dirtied.
+pub struct Session<S> {
+    subject: S,
+}
+
+impl<S: Subject> Default for Session<S>
+where
+    for<'a> &'a S: Allocator,
+{
+    fn default() -> Session<S> {
+        Session::new()
+    }
+}
+
+impl<S: Subject> Session<S>
+where
+    for<'a> &'a S: Allocator,
+{
+    /// A session over a fresh `S`.
+    pub fn new() -> Session<S> {
+        Session { subject: S::make() }
+    }
+
+    /// Decodes a program from `bytes` and runs it on the session's `S`,
+    /// reset first.
+    pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        let checker = start_over(&mut self.subject).map_err(|v| Failure::at_start(S::NAME, v))?;
+        run_with(&mut self.subject, checker, &program::<ApiOp>(bytes))
+    }
+}
+
 /// Runs `ops` against `subject`, checking every result and, after every
 /// step, the subject's numbers (and, for a [`Subject::CURSOR`] type, that
 /// `allocated_bytes()` is where the cursor model stands); at the end,
@@ -117,8 +152,15 @@ pub fn run<S: Subject>(subject: &mut S, ops: &[ApiOp]) -> Result<(), Failure>
 where
     for<'a> &'a S: Allocator,
 {
+    let checker = Checker::new(subject.bounds());
+    run_with(subject, checker, ops)
+}
+
+fn run_with<S: Subject>(subject: &mut S, mut checker: Checker, ops: &[ApiOp]) -> Result<(), Failure>
+where
+    for<'a> &'a S: Allocator,
+{
     let bounds = subject.bounds();
-    let mut checker = Checker::new(bounds.clone());
     let stats = subject.stats();
     let mut cursor =
         S::CURSOR.then(|| CursorModel::new(bounds.start, stats.allocated, stats.capacity));

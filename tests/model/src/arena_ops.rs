@@ -19,9 +19,10 @@ use crate::math::bytes_needed_ref;
 use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
 use arbitrary::Arbitrary;
 
-use crate::input::{program, Align, Edgy, Size, CAPACITY};
+use crate::input::{Align, Edgy, Size, CAPACITY};
+use crate::sequences::{bytes_of, U16S, U16S_MIXED, U32S, U64S_BY_3};
 use crate::subjects::base_of;
-use crate::{Checker, Contents, CursorModel, Failure, Subject, Violation};
+use crate::{start_over, Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// One step of an arena program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -128,16 +129,31 @@ pub enum ArenaOp {
     Release,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    run(&program::<ArenaOp>(bytes))
+session_basics!(ArenaOp);
+
+/// One arena for program after program, as a fuzz target keeps it: each
+/// program starts with a `reset` and a check that the arena is as good as
+/// new (see [`start_over`](crate::start_over)), then runs over memory the
+/// earlier programs dirtied.
+pub struct Session {
+    arena: Arena,
 }
 
-/// Runs `ops` against a fresh arena.
-pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
-    let mut arena = <Arena as Subject>::make();
-    let mut checker = Checker::new(arena.bounds());
-    let mut model = CursorModel::new(base_of(&arena), 0, arena.capacity());
+impl Session {
+    /// A session over a fresh arena.
+    pub fn new() -> Session {
+        Session {
+            arena: <Arena as Subject>::make(),
+        }
+    }
+
+    /// Runs `ops` on the session's arena, reset first.
+    pub fn run(&mut self, ops: &[ArenaOp]) -> Result<(), Failure> {
+        run_on(&mut self.arena, ops)
+    }
+}
+
+fn run_on(arena: &mut Arena, ops: &[ArenaOp]) -> Result<(), Failure> {
     let fail = |step: usize, violation: Violation| Failure {
         subject: "Arena (surface)",
         step,
@@ -146,9 +162,11 @@ pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
             .map_or("final sweep".into(), |op| format!("{op:?}")),
         violation,
     };
+    let mut checker = start_over(arena).map_err(|v| Failure::at_start("Arena (surface)", v))?;
+    let mut model = CursorModel::new(base_of(arena), 0, arena.capacity());
     for (step, op) in ops.iter().enumerate() {
-        apply(&mut arena, &mut checker, &mut model, op).map_err(|v| fail(step, v))?;
-        let stats = Subject::stats(&arena);
+        apply(arena, &mut checker, &mut model, op).map_err(|v| fail(step, v))?;
+        let stats = Subject::stats(&*arena);
         if stats.allocated != model.pos {
             return Err(fail(step, Violation::Stats(stats)));
         }
@@ -157,11 +175,6 @@ pub fn run(ops: &[ArenaOp]) -> Result<(), Failure> {
             .map_err(|v| fail(step, v))?;
     }
     checker.verify_all().map_err(|v| fail(ops.len(), v))
-}
-
-/// Element bytes of a slice, in memory order.
-fn bytes_of<T: Copy, const N: usize>(items: &[T], to_bytes: fn(T) -> [u8; N]) -> Vec<u8> {
-    items.iter().flat_map(|&x| to_bytes(x)).collect()
 }
 
 fn apply(
@@ -193,46 +206,46 @@ fn apply(
             }
         }
         ArenaOp::Str { len } => {
-            let src = "x".repeat(short::<u8>(len));
-            let result = arena.try_alloc_str(&src).map(str_bytes);
-            outcome.slice(src.len(), result, src.as_bytes())
+            let src = &XS[..short::<u8>(len)];
+            let result = arena.try_alloc_str(src).map(str_bytes);
+            outcome.slice(src.len(), result, Contents::Repeat(b'x'))
         }
         ArenaOp::SliceCopy { len } => {
-            let src: Vec<u32> = (0..short::<u32>(len) as u32).collect();
-            let result = arena.try_alloc_slice_copy(&src);
-            outcome.slice(src.len(), result, &bytes_of(&src, u32::to_ne_bytes))
+            let src = &U32S[..short::<u32>(len)];
+            let result = arena.try_alloc_slice_copy(src);
+            outcome.slice(src.len(), result, Contents::Bytes(bytes_of(src)))
         }
         ArenaOp::SliceClone { len } => {
-            let src: Vec<u16> = (0..short::<u16>(len)).map(|i| i as u16 ^ 0x5A5A).collect();
+            let src = &U16S_MIXED[..short::<u16>(len)];
             // The panicking form when the model says it fits.
-            let result = if outcome.model.fresh(Layout::for_value(&src[..])).is_some() {
-                Ok(arena.alloc_slice_clone(&src))
+            let result = if outcome.model.fresh(Layout::for_value(src)).is_some() {
+                Ok(arena.alloc_slice_clone(src))
             } else {
-                arena.try_alloc_slice_clone(&src)
+                arena.try_alloc_slice_clone(src)
             };
-            outcome.slice(src.len(), result, &bytes_of(&src, u16::to_ne_bytes))
+            outcome.slice(src.len(), result, Contents::Bytes(bytes_of(src)))
         }
         ArenaOp::SliceFillCopy { len, value } => {
             let len = short::<u8>(len);
             let result = arena.try_alloc_slice_fill_copy(len, value);
-            outcome.slice(len, result, &vec![value; len])
+            outcome.slice(len, result, Contents::Repeat(value))
         }
         ArenaOp::SliceFillWith { len } => {
             let len = short::<u64>(len);
             let result = arena.try_alloc_slice_fill_with(len, |i| i as u64 * 3);
-            let expected: Vec<u64> = (0..len as u64).map(|i| i * 3).collect();
-            outcome.slice(len, result, &bytes_of(&expected, u64::to_ne_bytes))
+            let expected = bytes_of(&U64S_BY_3[..len]);
+            outcome.slice(len, result, Contents::Bytes(expected))
         }
         ArenaOp::SliceFillDefault { len } => {
             let len = short::<u32>(len);
             let result = arena.try_alloc_slice_fill_default::<u32>(len);
-            outcome.slice(len, result, &vec![0; len * 4])
+            outcome.slice(len, result, Contents::Zero)
         }
         ArenaOp::SliceFillIter { len } => {
             let len = short::<u16>(len);
             let result = arena.try_alloc_slice_fill_iter((0..len).map(|i| i as u16));
-            let expected: Vec<u16> = (0..len).map(|i| i as u16).collect();
-            outcome.slice(len, result, &bytes_of(&expected, u16::to_ne_bytes))
+            let expected = bytes_of(&U16S[..len]);
+            outcome.slice(len, result, Contents::Bytes(expected))
         }
         ArenaOp::Layout { size, align } => {
             let Ok(layout) = Layout::from_size_align(size.0, align.0) else {
@@ -244,20 +257,17 @@ fn apply(
             } else {
                 arena.try_alloc_layout(layout)
             };
-            outcome.check(Some(layout), result.map(|ptr| (ptr, layout)), &[])
+            outcome.check(Some(layout), result.map(|ptr| (ptr, layout)), Contents::Any)
         }
         ArenaOp::Absurd { len } => {
             let result = arena.try_alloc_slice_fill_copy(len.0, 7u8);
-            let expected = if len.0 <= CAPACITY {
-                vec![7; len.0]
-            } else {
-                Vec::new()
-            };
-            outcome.slice(len.0, result, &expected)
+            outcome.slice(len.0, result, Contents::Repeat(7))
         }
         ArenaOp::Iter { len, filtered } => {
-            let len = short::<u16>(len);
-            let expected: Vec<u16> = (0..len).map(|i| i as u16).collect();
+            // Without a size hint the collection grows item by item: a
+            // bounded number of steps (enough to outgrow what is left only
+            // in a fuller arena) keeps the operation cheap.
+            let len = short::<u16>(len).min(if filtered { MAX_STEPS } else { usize::MAX });
             let items = (0..len).map(|i| i as u16);
             let result = if filtered {
                 arena.try_alloc_iter(items.filter(|_| true))
@@ -275,11 +285,13 @@ fn apply(
                 let layout = Layout::for_value(items);
                 (NonNull::from(items).cast(), layout)
             });
-            outcome.check(intended, result, &bytes_of(&expected, u16::to_ne_bytes))
+            let expected = Contents::Bytes(bytes_of(&U16S[..len]));
+            outcome.check(intended, result, expected)
         }
         ArenaOp::Fmt { len, piece } => {
             let len = short::<u8>(len);
-            let piece = usize::from(piece % 16) + 1;
+            // Long texts in fewer, longer pieces: at most `MAX_STEPS` writes.
+            let piece = (usize::from(piece % 16) + 1).max(len.div_ceil(MAX_STEPS));
             let result = arena
                 .try_alloc_fmt(format_args!("{}", Pieces { len, piece }))
                 .map(|text| {
@@ -287,7 +299,7 @@ fn apply(
                     (NonNull::from(str_bytes(text)).cast(), layout)
                 });
             let intended = grown_until_refused(outcome.model, len, piece, 1);
-            outcome.check(intended, result, &vec![b'x'; len])
+            outcome.check(intended, result, Contents::Repeat(b'x'))
         }
         ArenaOp::TryWith { seed, fail } => {
             // `Result<NonZeroU64, ()>` is one word with the value at its
@@ -313,7 +325,8 @@ fn apply(
                 Err(AllocOrInitError::Alloc(error)) => Err(error),
                 Ok(kept) => Ok((NonNull::from(kept).cast(), layout)),
             };
-            outcome.check(Some(layout), result, &value.get().to_ne_bytes())
+            let expected = value.get().to_ne_bytes();
+            outcome.check(Some(layout), result, Contents::Bytes(&expected))
         }
         ArenaOp::TryFill { len, fail_at } => {
             let len = short::<u32>(len);
@@ -335,9 +348,9 @@ fn apply(
             match result {
                 Err(at) if at == fail_at && fail_at < len => Ok(()),
                 Ok(items) if fail_at >= len => {
-                    let expected: Vec<u32> = (0..len as u32).collect();
+                    let expected = Contents::Bytes(bytes_of(&U32S[..len]));
                     let result = Ok((NonNull::from(items).cast(), fits));
-                    outcome.check(Some(fits), result, &bytes_of(&expected, u32::to_ne_bytes))
+                    outcome.check(Some(fits), result, expected)
                 }
                 other => Err(Violation::WrongOutcome(format!(
                     "alloc_slice_try_fill_with({len}) failing at {fail_at} gave {:?}",
@@ -359,7 +372,8 @@ fn apply(
                 result => {
                     let result =
                         result.map(|boxed| (NonNull::from(ArenaBox::leak(boxed)).cast(), layout));
-                    outcome.check(Some(layout), result, &seed.to_ne_bytes())
+                    let expected = seed.to_ne_bytes();
+                    outcome.check(Some(layout), result, Contents::Bytes(&expected))
                 }
             }
         }
@@ -376,6 +390,16 @@ fn apply(
     }
 }
 
+/// Growth steps of a collection that grows as it goes (`try_alloc_iter`
+/// without a size hint, `try_alloc_fmt`) at most.
+const MAX_STEPS: usize = 32;
+
+/// `CAPACITY + 1` bytes of `'x'`: the text operations' source.
+const XS: &str = match core::str::from_utf8(&[b'x'; CAPACITY + 1]) {
+    Ok(xs) => xs,
+    Err(_) => panic!("ASCII"),
+};
+
 /// `len` bytes of `'x'`, written `piece` bytes at a time.
 struct Pieces {
     len: usize,
@@ -387,7 +411,7 @@ impl fmt::Display for Pieces {
         let mut left = self.len;
         while left > 0 {
             let now = left.min(self.piece);
-            f.write_str(&"x".repeat(now))?;
+            f.write_str(&XS[..now])?;
             left -= now;
         }
         Ok(())
@@ -396,7 +420,9 @@ impl fmt::Display for Pieces {
 
 /// What a collection that grows `step` elements of `size` bytes at a time
 /// up to `len` asks the model for: the whole collection if it fits, else
-/// the first length that does not (the error reports it).
+/// the first length that does not (the error reports it). Whether a length
+/// fits only gets less likely as it grows, so the first one that does not
+/// is found by bisection over the number of steps.
 fn grown_until_refused(
     model: &CursorModel,
     len: usize,
@@ -407,14 +433,18 @@ fn grown_until_refused(
     if array(len).is_some_and(|layout| model.fresh(layout).is_some()) {
         return array(len);
     }
-    let mut n = 0;
-    loop {
-        n = (n + step).min(len);
-        let layout = array(n)?;
-        if model.fresh(layout).is_none() {
-            return Some(layout);
+    let length = |steps: usize| (steps * step).min(len);
+    // Invariant: `length(fit)` fits (zero always does), `length(miss)`
+    // does not.
+    let (mut fit, mut miss) = (0, len.div_ceil(step));
+    while miss - fit > 1 {
+        let mid = fit + (miss - fit) / 2;
+        match array(length(mid)) {
+            Some(layout) if model.fresh(layout).is_some() => fit = mid,
+            _ => miss = mid,
         }
     }
+    array(length(miss))
 }
 
 /// The bytes of an arena `str`, as a slice the checker may overwrite with
@@ -440,16 +470,15 @@ impl Outcome<'_> {
         expected: &[u8],
     ) -> Result<(), Violation> {
         let result = result.map(|value| (NonNull::from(value).cast(), Layout::new::<T>()));
-        self.check(Some(Layout::new::<T>()), result, expected)
+        self.check(Some(Layout::new::<T>()), result, Contents::Bytes(expected))
     }
 
-    /// A slice of `len` `T`s whose bytes are `expected` (unchecked when
-    /// `expected` is shorter than the slice).
+    /// A slice of `len` `T`s that must hold `expected`.
     pub(crate) fn slice<T>(
         &mut self,
         len: usize,
         result: Result<&mut [T], Error>,
-        expected: &[u8],
+        expected: Contents<'_>,
     ) -> Result<(), Violation> {
         let result = result.map(|items| {
             let layout = Layout::for_value(items);
@@ -460,12 +489,13 @@ impl Outcome<'_> {
 
     /// The outcome must be what the model predicts for `intended` (`None`:
     /// a length whose layout overflows): the block at the model's address,
-    /// or exactly the model's error; then the block is admitted.
+    /// or exactly the model's error; then the block is admitted, holding
+    /// `expected`.
     pub(crate) fn check(
         &mut self,
         intended: Option<Layout>,
         result: Result<(NonNull<u8>, Layout), Error>,
-        expected: &[u8],
+        expected: Contents<'_>,
     ) -> Result<(), Violation> {
         let model = &mut *self.model;
         let left = model.capacity - model.pos;
@@ -511,14 +541,9 @@ impl Outcome<'_> {
             });
         }
         model.pos = placed.pos;
-        let contents = if expected.len() == layout.size() && layout.size() > 0 {
-            Contents::Bytes(expected)
-        } else {
-            Contents::Any
-        };
         // SAFETY: a fresh block of `layout` from the arena, used only by the
         // checker (the reference it came from is gone) until the arena is
         // reset or rewound past it, which makes the checker forget it first.
-        unsafe { self.checker.admit(ptr, layout, contents) }.map(drop)
+        unsafe { self.checker.admit(ptr, layout, expected) }.map(drop)
     }
 }

@@ -45,8 +45,11 @@ pub enum Contents<'a> {
     Any,
     /// All zero (`allocate_zeroed`, `alloc_slice_fill_default` of integers).
     Zero,
-    /// Exactly these bytes (`alloc(value)`, `alloc_slice_copy`).
+    /// Exactly these bytes (`alloc(value)`, `alloc_slice_copy`), as many
+    /// as the block has.
     Bytes(&'a [u8]),
+    /// This byte everywhere (`alloc_slice_fill_copy` of bytes).
+    Repeat(u8),
 }
 
 /// How a live block was resized.
@@ -71,8 +74,50 @@ struct Slots {
 /// The byte a block filled with `seed` holds at `offset`; never zero, so a
 /// block that lost its contents to zeroes is caught, and different at
 /// neighbouring offsets, so a copy from the wrong place is caught too.
-fn pattern(seed: u8, offset: usize) -> u8 {
+/// It depends on the offset modulo 256 only, so a block's pattern is
+/// [`PERIODS`]`[seed]` repeated: fills and checks copy and compare whole
+/// slices (`memcpy` / `memcmp`, which ASan checks per call, not per byte).
+const fn pattern(seed: u8, offset: usize) -> u8 {
     seed.wrapping_add((offset as u8).wrapping_mul(7)) | 1
+}
+
+/// Bytes of a pattern period.
+const PERIOD: usize = 256;
+
+/// One period of every seed's pattern.
+static PERIODS: [[u8; PERIOD]; 256] = {
+    let mut table = [[0; PERIOD]; 256];
+    let mut seed = 0;
+    while seed < 256 {
+        let mut offset = 0;
+        while offset < PERIOD {
+            table[seed][offset] = pattern(seed as u8, offset);
+            offset += 1;
+        }
+        seed += 1;
+    }
+    table
+};
+
+/// The first offset where `bytes` differs from `period` repeated.
+///
+/// `bytes` is `period` repeated exactly when its first period matches and
+/// every byte equals the one a period before it: two slice comparisons
+/// (`memcmp`), the second of `bytes` against itself shifted by a period.
+/// Only a mismatch is searched for byte by byte.
+fn first_difference(bytes: &[u8], period: &[u8]) -> Option<usize> {
+    let head = bytes.len().min(period.len());
+    let matches = bytes[..head] == period[..head] && bytes[head..] == bytes[..bytes.len() - head];
+    if matches {
+        return None;
+    }
+    (0..bytes.len()).find(|&i| bytes[i] != period[i % period.len()])
+}
+
+/// The first byte of `bytes` that is not `value`, by the same comparisons
+/// as [`first_difference`] with a period of one byte.
+fn first_other(bytes: &[u8], value: u8) -> Option<usize> {
+    first_difference(bytes, &[value])
 }
 
 /// The live-block set and the rules every allocator obeys.
@@ -224,7 +269,7 @@ impl Checker {
         match contents {
             Contents::Any => {}
             Contents::Zero => {
-                if let Some(offset) = bytes.iter().position(|&b| b != 0) {
+                if let Some(offset) = first_other(bytes, 0) {
                     return Err(Violation::NotZeroed {
                         addr: ptr.as_ptr() as usize,
                         offset,
@@ -232,8 +277,27 @@ impl Checker {
                     });
                 }
             }
+            Contents::Repeat(value) => {
+                if let Some(offset) = first_other(bytes, value) {
+                    return Err(Violation::Corrupted {
+                        addr: ptr.as_ptr() as usize,
+                        offset,
+                        expected: value,
+                        found: bytes[offset],
+                    });
+                }
+            }
             Contents::Bytes(expected) => {
-                if let Some(offset) = (0..bytes.len()).find(|&i| bytes[i] != expected[i]) {
+                assert_eq!(
+                    expected.len(),
+                    bytes.len(),
+                    "a driver expects the wrong length"
+                );
+                let differs = bytes != expected;
+                if let Some(offset) = differs
+                    .then(|| bytes.iter().zip(expected).position(|(a, b)| a != b))
+                    .flatten()
+                {
                     return Err(Violation::Corrupted {
                         addr: ptr.as_ptr() as usize,
                         offset,
@@ -294,7 +358,7 @@ impl Checker {
         let kept = old.layout.size().min(layout.size());
         Self::compare(&old, &bytes[..kept], kept)?;
         if let Resize::Grow { zeroed: true } = how {
-            if let Some(offset) = bytes[kept..].iter().position(|&b| b != 0) {
+            if let Some(offset) = first_other(&bytes[kept..], 0) {
                 return Err(Violation::NotZeroed {
                     addr: ptr.as_ptr() as usize,
                     offset: kept + offset,
@@ -437,10 +501,18 @@ impl Checker {
     fn fill(&mut self, ptr: NonNull<u8>, layout: Layout) -> Block {
         let seed = self.next_seed;
         self.next_seed = self.next_seed.wrapping_add(2);
-        for offset in 0..layout.size() {
-            // SAFETY: `admit`'s contract: the block is valid for writes of
-            // `layout.size()` bytes and only the checker accesses it.
-            unsafe { ptr.as_ptr().add(offset).write(pattern(seed, offset)) };
+        // SAFETY: `admit`'s contract: the block is valid for writes of
+        // `layout.size()` bytes and only the checker accesses it.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr(), layout.size()) };
+        // The first period, then what is filled already doubled until the
+        // block is full.
+        let period = &PERIODS[usize::from(seed)];
+        let mut done = bytes.len().min(PERIOD);
+        bytes[..done].copy_from_slice(&period[..done]);
+        while done < bytes.len() {
+            let more = done.min(bytes.len() - done);
+            bytes.copy_within(..more, done);
+            done += more;
         }
         Block {
             ptr,
@@ -459,7 +531,8 @@ impl Checker {
 
     /// `bytes[..len]` against the pattern `block` was filled with.
     fn compare(block: &Block, bytes: &[u8], len: usize) -> Result<(), Violation> {
-        match (0..len).find(|&i| bytes[i] != pattern(block.seed, i)) {
+        let period = &PERIODS[usize::from(block.seed)];
+        match first_difference(&bytes[..len], period) {
             None => Ok(()),
             Some(offset) => Err(Violation::Corrupted {
                 addr: block.ptr.as_ptr() as usize,

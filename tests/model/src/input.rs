@@ -5,9 +5,10 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 
 /// The capacity every program's allocator is made with: small enough to be
-/// exhausted often, large enough for many blocks. Miri, which interprets
-/// every byte the checker fills and compares, gets less.
-pub const CAPACITY: usize = if cfg!(miri) { 8 << 10 } else { 64 << 10 };
+/// exhausted within a few operations (and cheap to fill and check, which
+/// the fuzzers' speed depends on), large enough for many blocks, two
+/// pages and a `LocalArena`'s first lease.
+pub const CAPACITY: usize = 8 << 10;
 
 /// A byte count: mostly under 64, sometimes up to a page or twice the
 /// capacity, rarely any `usize` at all.

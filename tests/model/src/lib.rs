@@ -31,6 +31,38 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ops::Range;
 
+/// What every program module's `Session` has alike: the free `run_bytes`
+/// and `run` on a fresh session, `Default`, and `Session::run_bytes`
+/// (decode, then `Session::run`). The module defines `Session`, its `new`
+/// and its `run` over `$op`s.
+macro_rules! session_basics {
+    ($op:ty) => {
+        /// Decodes a program from `bytes` and runs it on a fresh
+        /// [`Session`].
+        pub fn run_bytes(bytes: &[u8]) -> Result<(), $crate::Failure> {
+            Session::new().run_bytes(bytes)
+        }
+
+        /// Runs `ops` on a fresh [`Session`].
+        pub fn run(ops: &[$op]) -> Result<(), $crate::Failure> {
+            Session::new().run(ops)
+        }
+
+        impl Default for Session {
+            fn default() -> Session {
+                Session::new()
+            }
+        }
+
+        impl Session {
+            /// Decodes a program from `bytes` and runs it.
+            pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), $crate::Failure> {
+                self.run(&$crate::input::program::<$op>(bytes))
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod arena_ops;
 mod checker;
@@ -38,6 +70,7 @@ mod cursor_model;
 pub mod input;
 pub mod math;
 pub mod pool_ops;
+mod sequences;
 pub mod stack_ops;
 mod subjects;
 pub mod sync_ops;
@@ -189,6 +222,45 @@ impl fmt::Display for Failure {
             self.subject, self.step, self.op, self.violation
         )
     }
+}
+
+impl Failure {
+    /// A failure found before the program's first step, when the
+    /// allocator a session reuses did not start over as a fresh one.
+    pub fn at_start(subject: &'static str, violation: Violation) -> Failure {
+        Failure {
+            subject,
+            step: 0,
+            op: "reset before the program".into(),
+            violation,
+        }
+    }
+}
+
+/// Resets `subject`, which earlier programs may have used, and checks it
+/// starts over as a fresh one would: nothing allocated, the whole
+/// [`CAPACITY`](input::CAPACITY) remaining (so no limit either). Returns
+/// the program's checker, which expects the first non-empty block at the
+/// start of the memory (a reset's reuse rule) for a bump allocator.
+///
+/// Memory the earlier programs filled stays dirty: a zeroed allocation
+/// must still read zero, which a fresh mapping would show for free.
+pub fn start_over<S: Subject>(subject: &mut S) -> Result<Checker, Violation> {
+    assert!(S::RESET, "{} has no reset to start over with", S::NAME);
+    subject.reset(false);
+    let stats = subject.stats();
+    if stats.allocated != 0
+        || stats.remaining != stats.capacity
+        || stats.capacity != input::CAPACITY
+    {
+        return Err(Violation::Stats(stats));
+    }
+    let bounds = subject.bounds();
+    let mut checker = Checker::new(bounds.clone());
+    if S::BUMP {
+        checker.clear(Some(bounds.start))?;
+    }
+    Ok(checker)
 }
 
 /// An allocator the [`api`] programs can drive: `&Self` implements

@@ -14,7 +14,7 @@ use allocator_api2::alloc::Allocator;
 use anon_arena::{Pool, PoolBox};
 use arbitrary::Arbitrary;
 
-use crate::input::{program, Align, Size, Which};
+use crate::input::{Align, Size, Which};
 use crate::{Checker, Contents, Failure, Resize, Violation};
 
 /// The value the boxes hold: 24 bytes, any bit pattern valid, so the
@@ -22,7 +22,7 @@ use crate::{Checker, Contents, Failure, Resize, Violation};
 type Value = [u64; 3];
 
 /// Slots in every program's pool: few enough to fill often.
-pub const SLOTS: usize = if cfg!(miri) { 16 } else { 64 };
+pub const SLOTS: usize = 16;
 
 /// One step of a pool program.
 #[derive(Clone, Debug, Arbitrary)]
@@ -87,54 +87,85 @@ enum Held<'p> {
     Raw,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh pool.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    run(&program::<PoolOp>(bytes))
+session_basics!(PoolOp);
+
+/// One pool for program after program, as a fuzz target keeps it. Each
+/// program ends by freeing every block it left live (checked first), so
+/// the next one starts from an empty pool, which it checks; the LIFO rule
+/// carries over: the next program's first block takes the slot the last
+/// one freed last.
+pub struct Session {
+    pool: Pool<Value>,
+    /// The first slot's address.
+    base: usize,
+    /// The slot the next allocation must take, if known.
+    reuse: Option<usize>,
 }
 
-/// Runs `ops` against a fresh pool of [`SLOTS`] slots.
-pub fn run(ops: &[PoolOp]) -> Result<(), Failure> {
-    let pool = Pool::<Value>::with_capacity(SLOTS);
-    let fail = |step: usize, violation: Violation| Failure {
-        subject: "Pool<[u64; 3]>",
-        step,
-        op: ops
-            .get(step)
-            .map_or("final sweep".into(), |op| format!("{op:?}")),
-        violation,
-    };
-    // A fresh pool hands out its first slot first.
-    let probe = Layout::new::<u8>();
-    let first = (&pool).allocate(probe).map_err(|_| {
-        fail(
-            0,
-            Violation::WrongOutcome("fresh pool refused a byte".into()),
-        )
-    })?;
-    let base = first.cast::<u8>().as_ptr() as usize;
-    // SAFETY: just allocated for `probe`, never used.
-    unsafe { (&pool).deallocate(first.cast(), probe) };
-    let stride = pool.slot_size();
-    let mut model = Model {
-        pool: &pool,
-        checker: Checker::new(base..base + SLOTS * stride).with_slots(stride),
-        held: Vec::new(),
-        reuse: Some(base),
-    };
-    for (step, op) in ops.iter().enumerate() {
-        model.apply(op).map_err(|v| fail(step, v))?;
-        model
-            .checker
-            .check_count(pool.len())
-            .map_err(|v| fail(step, v))?;
-        if pool.is_empty() != model.checker.is_empty() {
-            let found = format!("is_empty() {} with {} live", pool.is_empty(), pool.len());
-            return Err(fail(step, Violation::WrongOutcome(found)));
+impl Session {
+    /// A session over a fresh pool of [`SLOTS`] slots.
+    pub fn new() -> Session {
+        let pool = Pool::<Value>::with_capacity(SLOTS);
+        // A fresh pool hands out its first slot first.
+        let probe = Layout::new::<u8>();
+        let first = (&pool)
+            .allocate(probe)
+            .expect("a fresh pool refused a byte");
+        let base = first.cast::<u8>().as_ptr() as usize;
+        // SAFETY: just allocated for `probe`, never used.
+        unsafe { (&pool).deallocate(first.cast(), probe) };
+        Session {
+            pool,
+            base,
+            reuse: Some(base),
         }
     }
-    model.checker.verify_all().map_err(|v| fail(ops.len(), v))?;
-    // Boxes drop here, after the checker has judged them.
-    Ok(())
+
+    /// Runs `ops` on the session's pool, which must be empty.
+    pub fn run(&mut self, ops: &[PoolOp]) -> Result<(), Failure> {
+        let pool = &self.pool;
+        let fail = |step: usize, violation: Violation| Failure {
+            subject: "Pool<[u64; 3]>",
+            step,
+            op: ops
+                .get(step)
+                .map_or("final sweep".into(), |op| format!("{op:?}")),
+            violation,
+        };
+        let stride = pool.slot_size();
+        let mut model = Model {
+            pool,
+            checker: Checker::new(self.base..self.base + SLOTS * stride).with_slots(stride),
+            held: Vec::new(),
+            reuse: self.reuse,
+        };
+        // Empty, as the last program left it (or as made).
+        let at_start = |v| Failure::at_start("Pool<[u64; 3]>", v);
+        model.checker.check_count(pool.len()).map_err(at_start)?;
+        if !pool.is_empty() {
+            let found = "is_empty() false with 0 live".into();
+            return Err(at_start(Violation::WrongOutcome(found)));
+        }
+        for (step, op) in ops.iter().enumerate() {
+            model.apply(op).map_err(|v| fail(step, v))?;
+            model
+                .checker
+                .check_count(pool.len())
+                .map_err(|v| fail(step, v))?;
+            if pool.is_empty() != model.checker.is_empty() {
+                let found = format!("is_empty() {} with {} live", pool.is_empty(), pool.len());
+                return Err(fail(step, Violation::WrongOutcome(found)));
+            }
+        }
+        model.checker.verify_all().map_err(|v| fail(ops.len(), v))?;
+        // Every block is freed (boxes dropped, trait blocks deallocated),
+        // oldest first, after the checker has judged them.
+        while !model.checker.is_empty() {
+            model.free(0, false).map_err(|v| fail(ops.len(), v))?;
+        }
+        self.reuse = model.reuse;
+        Ok(())
+    }
 }
 
 fn value(seed: u64) -> Value {

@@ -16,8 +16,8 @@ use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
 use crate::arena_ops::Outcome;
-use crate::input::{program, Align, Size, Which, CAPACITY};
-use crate::{Checker, CursorModel, Failure, Subject, Violation};
+use crate::input::{Align, Size, Which, CAPACITY};
+use crate::{Checker, Contents, CursorModel, Failure, Subject, Violation};
 
 /// Scopes nest at most this deep; deeper `Open`s are skipped, so a program
 /// cannot overflow the test's stack.
@@ -116,30 +116,45 @@ struct State<'p> {
     foreign: Mark,
 }
 
-/// Decodes a program from `bytes` and runs it against a fresh stack arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    run(&program::<StackOp>(bytes))
+session_basics!(StackOp);
+
+/// One stack arena (and one other, for foreign marks) for program after
+/// program, as a fuzz target keeps them: each program starts with a
+/// `reset` and the check that the arena is as good as new
+/// ([`start_over`](crate::start_over)).
+pub struct Session {
+    arena: StackArena,
+    other: StackArena,
 }
 
-/// Runs `ops` against a fresh stack arena; unmatched `Open`s close at the
-/// end, and every surviving block is verified.
-pub fn run(ops: &[StackOp]) -> Result<(), Failure> {
-    let mut arena = <StackArena as Subject>::make();
-    let other = StackArena::with_capacity(4096);
-    let bounds = arena.bounds();
-    let mut state = State {
-        ops,
-        next: 0,
-        checker: Checker::new(bounds.clone()),
-        cursor: CursorModel::new(bounds.start, 0, arena.capacity()),
-        marks: Vec::new(),
-        foreign: other.mark(),
-    };
-    run_level(&mut arena, &mut state, 0)?;
-    state
-        .checker
-        .verify_all()
-        .map_err(|v| failure(ops, ops.len(), v))
+impl Session {
+    /// A session over fresh arenas.
+    pub fn new() -> Session {
+        Session {
+            arena: <StackArena as Subject>::make(),
+            other: StackArena::with_capacity(4096),
+        }
+    }
+
+    /// Runs `ops` on the session's arena, reset first.
+    pub fn run(&mut self, ops: &[StackOp]) -> Result<(), Failure> {
+        let arena = &mut self.arena;
+        let checker =
+            crate::start_over(arena).map_err(|v| Failure::at_start("StackArena (scopes)", v))?;
+        let mut state = State {
+            ops,
+            next: 0,
+            checker,
+            cursor: CursorModel::new(arena.bounds().start, 0, arena.capacity()),
+            marks: Vec::new(),
+            foreign: self.other.mark(),
+        };
+        run_level(arena, &mut state, 0)?;
+        state
+            .checker
+            .verify_all()
+            .map_err(|v| failure(ops, ops.len(), v))
+    }
 }
 
 fn failure(ops: &[StackOp], step: usize, violation: Violation) -> Failure {
@@ -218,13 +233,13 @@ fn apply<L: Level>(level: &mut L, state: &mut State<'_>, op: &StackOp) -> Result
                 // Just past the capacity fails as surely as any larger length.
                 let len = size.0.min(CAPACITY + 1);
                 let result = stack.try_alloc_slice_fill_copy(len, fill);
-                return outcome.slice(len, result, &vec![fill; len]);
+                return outcome.slice(len, result, Contents::Repeat(fill));
             }
             let Ok(layout) = Layout::from_size_align(size.0, align.0) else {
                 return Ok(());
             };
             let result = stack.try_alloc_layout(layout);
-            outcome.check(Some(layout), result.map(|ptr| (ptr, layout)), &[])
+            outcome.check(Some(layout), result.map(|ptr| (ptr, layout)), Contents::Any)
         }
         StackOp::Mark => {
             let mark = level.stack().mark();

@@ -37,12 +37,27 @@ macro_rules! bump_subject {
                 start..start + self.capacity()
             }
 
+            /// From `stats()`, which must agree with `allocated_bytes()`,
+            /// `remaining()` and `capacity()` and have a high-water mark no
+            /// lower than what is allocated.
             fn stats(&self) -> Stats {
-                Stats {
+                let all = <$ty>::stats(self);
+                let stats = Stats {
+                    allocated: all.allocated,
+                    remaining: all.remaining,
+                    capacity: all.capacity,
+                };
+                let direct = Stats {
                     allocated: self.allocated_bytes(),
                     remaining: self.remaining(),
                     capacity: self.capacity(),
-                }
+                };
+                assert!(
+                    stats == direct && all.high_water >= all.allocated,
+                    "{}: stats() says {all}, the methods {direct:?}",
+                    $name
+                );
+                stats
             }
 
             fn may_refuse(&self, layout: Layout) -> bool {

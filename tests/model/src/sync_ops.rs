@@ -27,7 +27,7 @@ use anon_arena::{ArenaBox, Error, LocalArena, SyncArena};
 use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
-use crate::input::{program, Align, Size, Which, CAPACITY};
+use crate::input::{Align, Size, Which, CAPACITY};
 use crate::{bump_may_refuse, Checker, Contents, Failure, Subject, Violation};
 
 /// Handles open at once, at most.
@@ -181,22 +181,41 @@ macro_rules! surface {
 }
 surface!(SyncArena, LocalArena<'_>);
 
-/// Decodes a program from `bytes` and runs it against a fresh arena.
-pub fn run_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    run(&program::<SyncOp>(bytes))
+session_basics!(SyncOp);
+
+/// One arena for program after program, as a fuzz target keeps it: each
+/// program starts with a `reset` and the check that the arena is as good
+/// as new ([`start_over`](crate::start_over)).
+pub struct Session {
+    arena: SyncArena,
+    /// The other arenas of `SyncOp::Others`, for the whole session.
+    others: [SyncArena; 2],
 }
 
-/// Runs `ops` against a fresh arena: in epochs between resets, each with
-/// its own handles.
-pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
-    let mut arena = <SyncArena as Subject>::make();
-    // The other arenas of `SyncOp::Others`, for the whole run.
-    let others = [
-        SyncArena::with_capacity(4096),
-        SyncArena::with_capacity(4096),
-    ];
+impl Session {
+    /// A session over a fresh arena.
+    pub fn new() -> Session {
+        Session {
+            arena: <SyncArena as Subject>::make(),
+            others: [
+                SyncArena::with_capacity(4096),
+                SyncArena::with_capacity(4096),
+            ],
+        }
+    }
+
+    /// Runs `ops` on the session's arena, reset first.
+    pub fn run(&mut self, ops: &[SyncOp]) -> Result<(), Failure> {
+        run_on(&mut self.arena, &self.others, ops)
+    }
+}
+
+/// Runs `ops` on `arena`: in epochs between resets, each with its own
+/// handles; `others` are the arenas of `SyncOp::Others`, which may refuse.
+fn run_on(arena: &mut SyncArena, others: &[SyncArena; 2], ops: &[SyncOp]) -> Result<(), Failure> {
+    let mut checker = crate::start_over(arena)
+        .map_err(|v| Failure::at_start("SyncArena (surface and trait)", v))?;
     let start = arena.bounds().start;
-    let mut checker = Checker::new(arena.bounds());
     let fail = |step: usize, violation: Violation| Failure {
         subject: "SyncArena (surface and trait)",
         step,
@@ -206,7 +225,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         violation,
     };
     let mut next = 0;
-    while let Some(release) = run_epoch(&arena, &others, &mut checker, ops, &mut next)? {
+    while let Some(release) = run_epoch(arena, others, &mut checker, ops, &mut next)? {
         let step = next - 1;
         checker.clear(Some(start)).map_err(|v| fail(step, v))?;
         if release {
@@ -214,7 +233,7 @@ pub fn run(ops: &[SyncOp]) -> Result<(), Failure> {
         } else {
             arena.reset();
         }
-        let stats = Subject::stats(&arena);
+        let stats = Subject::stats(&*arena);
         if stats.allocated != 0 {
             return Err(fail(step, Violation::Stats(stats)));
         }
