@@ -253,6 +253,75 @@ impl RawAtomicCursor {
         }
     }
 
+    /// [`RawAllocator::grow`] in place only: `None` (and nothing changed)
+    /// unless the block is the newest and its address suits `new`. For a
+    /// caller that moves a block elsewhere than this cursor would (a
+    /// thread's lease).
+    ///
+    /// # Safety
+    ///
+    /// * `RawAllocator::grow`'s contract.
+    pub(crate) unsafe fn grow_in_place(
+        &self,
+        block: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        let base = self.start.addr().get();
+        // Cannot overflow: `start..start + capacity` is memory we were given,
+        // and the limit lies inside it.
+        let end = base + self.limit_end();
+        let in_place = self.offset_of(block).and_then(|_| {
+            math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
+        });
+        if let Some(ends) = in_place {
+            // In the memory (`offset_of`), so `start`'s provenance covers
+            // it; this holds for a zero-sized block that a far alignment
+            // put at an address inside the memory too.
+            let block = self.own(block);
+            // Offsets: `block` lies in the memory, so both ends are at or
+            // past `base`.
+            let (old_end, new_end) = (ends.old_end - base, ends.new_end - base);
+            // Acquire, as in `allocate`: the added bytes may have been freed
+            // by another thread.
+            if self
+                .offset
+                .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.shadow
+                    .handed_out(block, new.size(), new_end, self.capacity);
+                if zeroed {
+                    // Below the old end the block's own slack may hold bytes
+                    // from when it was larger, even where the high-water mark
+                    // does not say so (a thread's lease wrote them, and
+                    // handed the block over with the lease used up).
+                    let dirty_end = self.dirty_end().max(ends.old_end);
+                    // SAFETY: the bytes past `old.size()` now belong to the
+                    // caller's block.
+                    unsafe {
+                        let added = block.add(old.size());
+                        super::zero_below(added, new.size() - old.size(), dirty_end);
+                    }
+                }
+                return Some(block);
+            }
+        }
+        None
+    }
+
+    /// Marks a block that was moved elsewhere as dead (for ASan); its space
+    /// comes back at the next reset.
+    ///
+    /// # Safety
+    ///
+    /// * `block` was handed out from this memory for `size` bytes and is
+    ///   never used again.
+    pub(crate) unsafe fn forget_moved(&self, block: NonNull<u8>, size: usize) {
+        self.shadow.given_back(block, size);
+    }
+
     /// Where allocation stops, in bytes from `start`: the limit (rounded
     /// down to [`MIN_ALIGN`]) or the capacity, whichever is lower.
     #[inline]
@@ -475,45 +544,14 @@ unsafe impl RawAllocator for RawAtomicCursor {
         new: Layout,
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
-        let base = self.start.addr().get();
-        // Cannot overflow: `start..start + capacity` is memory we were given,
-        // and the limit lies inside it.
-        let end = base + self.limit_end();
-        let in_place = self.offset_of(block).and_then(|_| {
-            math::resize_in_place(block.addr().get(), old.size(), new.size(), new.align(), end)
-        });
-        if let Some(ends) = in_place {
-            // In the memory (`offset_of`), so `start`'s provenance covers
-            // it; this holds for a zero-sized block that a far alignment
-            // put at an address inside the memory too.
-            let block = self.own(block);
-            // Offsets: `block` lies in the memory, so both ends are at or
-            // past `base`.
-            let (old_end, new_end) = (ends.old_end - base, ends.new_end - base);
-            // Acquire, as in `allocate`: the added bytes may have been freed
-            // by another thread.
-            if self
-                .offset
-                .compare_exchange(old_end, new_end, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                self.shadow
-                    .handed_out(block, new.size(), new_end, self.capacity);
-                if zeroed {
-                    // SAFETY: the bytes past `old.size()` now belong to the
-                    // caller's block.
-                    unsafe {
-                        let added = block.add(old.size());
-                        super::zero_below(added, new.size() - old.size(), self.dirty_end());
-                    }
-                }
-                return Some(block);
-            }
+        // SAFETY: the caller's contract.
+        if let Some(grown) = unsafe { self.grow_in_place(block, old, new, zeroed) } {
+            return Some(grown);
         }
         // SAFETY: the caller's contract.
         let moved = unsafe { super::copy_to_new(self, block, old.size(), new, zeroed)? };
-        // Dead now, though its space only comes back at the next reset.
-        self.shadow.given_back(block, old.size());
+        // SAFETY: the caller's contract; the block is not used again.
+        unsafe { self.forget_moved(block, old.size()) };
         Some(moved)
     }
 

@@ -39,12 +39,12 @@ pub(crate) const DIRECT_ABOVE: usize = MAX_LEASE / 4;
 
 /// Bump allocation inside leases of one shared cursor.
 ///
-/// A block that does not start inside the current lease is the shared
+/// A block that does not lie inside the current lease is the shared
 /// cursor's business: it was handed out by the shared cursor directly, or
 /// inside a lease (an older one of this cursor, or another cursor's), and
 /// its frees and resizes follow the shared cursor's rules: in place only
 /// when it ends at the shared offset, i.e. nothing was claimed after it,
-/// so no lease's free bytes lie past it. A block that starts inside the
+/// so no lease's free bytes lie past it. A block that lies inside the
 /// current lease goes to the lease's cursor, which acts in place only on a
 /// block ending exactly at its position.
 ///
@@ -267,13 +267,18 @@ impl LeaseCursor {
         tail > 0 && unsafe { shared.give_back(lease.pos(), tail) }
     }
 
-    /// Does `block` start inside the current lease? A zero-sized block at
-    /// its very end counts as the shared cursor's, whose rules suit it.
+    /// Does the `size`-byte block at `block` lie inside the current lease?
+    /// A zero-sized block at its very end counts as the shared cursor's,
+    /// whose rules suit it, and so does a block that starts inside the
+    /// lease but runs past its end: another cursor handed it out after the
+    /// shared cursor was rewound into the lease (see the type's docs), and
+    /// it can be resized in place only where the shared cursor stands.
     #[inline]
-    fn in_lease(&self, block: NonNull<u8>) -> bool {
+    fn in_lease(&self, block: NonNull<u8>, size: usize) -> bool {
         let lease = self.lease();
         let start = lease.start().addr().get();
-        block.addr().get().wrapping_sub(start) < lease.capacity()
+        let offset = block.addr().get().wrapping_sub(start);
+        offset < lease.capacity() && size <= lease.capacity() - offset
     }
 
     /// Frees `ptr`: in the lease if it lies there and is its newest block,
@@ -294,7 +299,7 @@ impl LeaseCursor {
         ptr: NonNull<u8>,
         layout: Layout,
     ) {
-        if self.in_lease(ptr) {
+        if self.in_lease(ptr, layout.size()) {
             // SAFETY: the caller's contract; the lease's cursor gives back
             // in place only a block ending at its position, next to free
             // bytes it alone owns (see the type's docs).
@@ -323,10 +328,14 @@ impl LeaseCursor {
         new: Layout,
         zeroed: bool,
     ) -> Option<NonNull<u8>> {
-        if !self.in_lease(ptr) {
+        if !self.in_lease(ptr, old.size()) {
             // SAFETY: forwarded caller contract; the block is the shared
             // cursor's.
-            return unsafe { RawAllocator::grow(shared, ptr, old, new, zeroed) };
+            if let Some(block) = unsafe { shared.grow_in_place(ptr, old, new, zeroed) } {
+                return Some(block);
+            }
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.move_out_of(shared, ptr, old, new, zeroed) };
         }
         // SAFETY: forwarded caller contract; the lease's cursor resizes in
         // place only a block ending at its position (see the type's docs).
@@ -357,6 +366,42 @@ impl LeaseCursor {
         Some(moved)
     }
 
+    /// Moves a block that is the shared cursor's and cannot be resized in
+    /// place into this cursor's lease (or a new one), as a new block of
+    /// `new` would go: a thread's lease with room serves it even when the
+    /// shared cursor has none left.
+    ///
+    /// # Safety
+    ///
+    /// * As for [`grow`](Self::grow) (or [`shrink`](Self::shrink)), and the
+    ///   block is outside the current lease.
+    #[cold]
+    unsafe fn move_out_of(
+        &self,
+        shared: &RawAtomicCursor,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        zeroed: bool,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: the caller's promise.
+        let moved = unsafe {
+            if zeroed {
+                self.allocate_zeroed(shared, new)
+            } else {
+                self.allocate(shared, new)
+            }
+        }?;
+        let kept = old.size().min(new.size());
+        // SAFETY: the old block is live for `old.size()` bytes and lies
+        // outside every lease's free bytes, the new one is fresh, for
+        // `new.size()`.
+        unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), moved.as_ptr(), kept) };
+        // SAFETY: the caller gives the old block up with this call.
+        unsafe { shared.forget_moved(ptr, old.size()) };
+        Some(moved)
+    }
+
     /// Shrinks `ptr` as [`RawAllocator::shrink`] does, in place when the
     /// address suits `new`.
     ///
@@ -372,9 +417,13 @@ impl LeaseCursor {
         old: Layout,
         new: Layout,
     ) -> Option<NonNull<u8>> {
-        if !self.in_lease(ptr) {
+        if !self.in_lease(ptr, old.size()) {
+            if ptr.addr().get() % new.align() != 0 {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.move_out_of(shared, ptr, old, new, false) };
+            }
             // SAFETY: forwarded caller contract; the block is the shared
-            // cursor's.
+            // cursor's, and shrinks in place.
             return unsafe { RawAllocator::shrink(shared, ptr, old, new) };
         }
         // SAFETY: forwarded caller contract; the lease's cursor resizes in
