@@ -7,7 +7,9 @@
 //!   within 2x `Arena`);
 //! * `sync_threads`: the same on one spawned thread and on two (goals: two
 //!   threads' total throughput at least 1.7x one thread's, and no slower
-//!   than bumpalo-herd);
+//!   than bumpalo-herd); the same word stores into plain per-thread buffers
+//!   on one thread and on two are the machine's own scaling, the ceiling
+//!   for every allocator's;
 //! * `sync_vec`: two threads each pushing 1 M `u64` onto a `Vec` in the
 //!   arena (goal: `&SyncArena` within 1.3x `&LocalArena`);
 //! * before the groups, without criterion: the bytes lost in unused lease
@@ -131,7 +133,31 @@ fn threads(c: &mut Criterion) {
             herd.reset();
         })
     });
+    let mut buffers = vec![vec![0u64; N]; 2];
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("plain stores, 1 thread", |b| {
+        b.iter(|| plain_stores(&mut buffers[..1]))
+    });
+    group.throughput(Throughput::Elements(2 * N as u64));
+    group.bench_function("plain stores, 2 threads", |b| {
+        b.iter(|| plain_stores(&mut buffers))
+    });
     group.finish();
+}
+
+/// Stores `N` words into each buffer, one spawned thread per buffer: the
+/// memory traffic of `N` `alloc(u64)` with no allocator at all.
+fn plain_stores(buffers: &mut [Vec<u64>]) {
+    std::thread::scope(|s| {
+        for buffer in buffers {
+            s.spawn(move || {
+                for (i, slot) in (0..N as u64).zip(buffer.iter_mut()) {
+                    *slot = i;
+                    black_box(slot);
+                }
+            });
+        }
+    });
 }
 
 /// Pushes `N` words onto a vector in `allocator`, element by element.
