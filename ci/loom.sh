@@ -8,8 +8,9 @@
 # They are the library's unit tests named `loom_*`, which exist only in a
 # build with `--cfg loom`; there the modules take their atomics from loom
 # (src/sync_prims.rs), and each model explores every interleaving of its
-# three threads with up to LOOM_MAX_PREEMPTIONS preemptions (4 here, 3
-# when the models run without this script) and prints how many executions
+# three threads with up to LOOM_MAX_PREEMPTIONS preemptions (4 here by
+# default, 3 in .ci/run and when the models run without this script) and
+# prints how many executions
 # that took. Clippy checks the models first (ci/check.sh never builds
 # them). The build has its own target directory, so it does not
 # invalidate the ordinary one. The first argument narrows the filter,

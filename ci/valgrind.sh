@@ -24,7 +24,31 @@ export PROPTEST_CASES="${PROPTEST_CASES:-16}"
 # valgrind does not implement mlock2 (syscall 325: "Function not
 # implemented"), so the tests of locked and secret arenas run natively and
 # under ASan only.
-valgrind --error-exitcode=1 --quiet --leak-check=no \
-    "$binary" --test-threads=2 \
-    --skip harden::a_locked_arena --skip harden::every_builder_hardens \
-    --skip harden::lock_ --skip harden::secret_ "$@"
+skips=(--skip harden::a_locked_arena --skip harden::every_builder_hardens
+    --skip harden::lock_ --skip harden::secret_)
+memcheck() {
+    valgrind --error-exitcode=1 --quiet --leak-check=no "$binary" "$@"
+}
+if [ $# -gt 0 ]; then
+    memcheck --test-threads=2 "${skips[@]}" "$@"
+    exit 0
+fi
+# valgrind runs one thread at a time, so the tests go to one memcheck per
+# core: every other test name to each, by exact name.
+jobs="${VALGRIND_JOBS:-$(nproc)}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$binary" --list "${skips[@]}" | sed -n 's/: test$//p' >"$work/names"
+[ -s "$work/names" ] || { echo "FAIL valgrind: no tests listed"; exit 1; }
+pids=()
+for i in $(seq 0 $((jobs - 1))); do
+    mapfile -t names < <(awk -v n="$jobs" -v i="$i" 'NR % n == i' "$work/names")
+    memcheck --test-threads=1 --exact "${names[@]}" >"$work/$i.log" 2>&1 &
+    pids+=($!)
+done
+failed=0
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed=1
+    cat "$work/$i.log"
+done
+exit "$failed"
