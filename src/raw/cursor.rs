@@ -421,8 +421,12 @@ unsafe impl RawAllocator for RawCursor {
     /// allocating and copying.
     #[inline]
     unsafe fn shrink(&self, block: NonNull<u8>, old: Layout, new: Layout) -> Option<NonNull<u8>> {
-        let (addr, end) = (block.addr().get(), self.end.addr().get());
-        let Some(ends) = math::resize_in_place(addr, old.size(), new.size(), new.align(), end)
+        let addr = block.addr().get();
+        // No end to check: a shrunk block ends no later than it did, and a
+        // zero-sized block outside the memory (far-aligned) stays where it
+        // is, as in `RawAtomicCursor::shrink`.
+        let Some(ends) =
+            math::resize_in_place(addr, old.size(), new.size(), new.align(), usize::MAX)
         else {
             // SAFETY: the caller's contract.
             let moved = unsafe { super::copy_to_new(self, block, old.size(), new, false)? };
