@@ -13,7 +13,9 @@
 #                                     cmin`) into fuzz/corpus/TARGET.
 #
 # Both print, per target, executions, executions per second, coverage
-# (libFuzzer's cov / ft) and peak RSS. A finding fails the script and names
+# (libFuzzer's cov / ft) and peak RSS; FUZZ_LOGS=DIR keeps each target's
+# libFuzzer log there (a campaign's status lines give the numbers at any
+# moment: elapsed seconds = executions / exec/s). A finding fails the script and names
 # the crash file under fuzz/artifacts/, which replays with `cargo +nightly
 # fuzz run TARGET FILE` (or as bytes through `anon_arena_model::*` in a
 # unit test). fuzz/README.md says why the limits below are what they are.
@@ -66,7 +68,14 @@ if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
+keep_logs() {
+    if [ -n "${FUZZ_LOGS:-}" ]; then
+        mkdir -p "$FUZZ_LOGS"
+        cp "$scratch"/*.log "$FUZZ_LOGS"/ 2>/dev/null || true
+    fi
+    rm -rf "$scratch"
+}
+trap keep_logs EXIT
 
 # Runs one target; its log is $scratch/$target.log, its finds in
 # $scratch/$target/.
