@@ -12,7 +12,6 @@
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
-use core::fmt;
 use core::num::NonZeroU64;
 
 use crate::math::bytes_needed_ref;
@@ -20,7 +19,7 @@ use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
 use arbitrary::Arbitrary;
 
 use crate::input::{Align, Edgy, Size, CAPACITY};
-use crate::sequences::{bytes_of, U16S, U16S_MIXED, U32S, U64S_BY_3};
+use crate::sequences::{bytes_of, Pieces, MAX_STEPS, U16S, U16S_MIXED, U32S, U64S_BY_3, XS};
 use crate::subjects::base_of;
 use crate::{start_over, Checker, Contents, CursorModel, Failure, Subject, Violation};
 
@@ -387,34 +386,6 @@ fn apply(
             outcome.model.pos = 0;
             Ok(())
         }
-    }
-}
-
-/// Growth steps of a collection that grows as it goes (`try_alloc_iter`
-/// without a size hint, `try_alloc_fmt`) at most.
-const MAX_STEPS: usize = 32;
-
-/// `CAPACITY + 1` bytes of `'x'`: the text operations' source.
-const XS: &str = match core::str::from_utf8(&[b'x'; CAPACITY + 1]) {
-    Ok(xs) => xs,
-    Err(_) => panic!("ASCII"),
-};
-
-/// `len` bytes of `'x'`, written `piece` bytes at a time.
-struct Pieces {
-    len: usize,
-    piece: usize,
-}
-
-impl fmt::Display for Pieces {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut left = self.len;
-        while left > 0 {
-            let now = left.min(self.piece);
-            f.write_str(&XS[..now])?;
-            left -= now;
-        }
-        Ok(())
     }
 }
 

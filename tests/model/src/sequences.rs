@@ -59,3 +59,31 @@ sequence!(
     /// `i as u64 * 3`.
     U64S_BY_3: u64 = |i| i as u64 * 3
 );
+
+/// Growth steps of a collection that grows as it goes (`try_alloc_iter`
+/// without a size hint, `try_alloc_fmt`) at most.
+pub(crate) const MAX_STEPS: usize = 32;
+
+/// `CAPACITY + 1` bytes of `'x'`: the text operations' source.
+pub(crate) const XS: &str = match core::str::from_utf8(&[b'x'; CAPACITY + 1]) {
+    Ok(xs) => xs,
+    Err(_) => panic!("ASCII"),
+};
+
+/// `len` bytes of `'x'`, written `piece` bytes at a time.
+pub(crate) struct Pieces {
+    pub(crate) len: usize,
+    pub(crate) piece: usize,
+}
+
+impl core::fmt::Display for Pieces {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut left = self.len;
+        while left > 0 {
+            let now = left.min(self.piece);
+            f.write_str(&XS[..now])?;
+            left -= now;
+        }
+        Ok(())
+    }
+}

@@ -28,6 +28,7 @@ use arbitrary::Arbitrary;
 
 use crate::api::{self, ApiOp, Rules};
 use crate::input::{Align, Size, Which, CAPACITY};
+use crate::sequences::{bytes_of, Pieces, MAX_STEPS, U16S, U64S_BY_3, XS};
 use crate::{bump_may_refuse, Checker, Contents, Failure, Subject, Violation};
 
 /// Handles open at once, at most.
@@ -119,21 +120,6 @@ trait Surface {
     fn dealloc_box(&self, boxed: ArenaBox<'_, u64>);
 }
 
-/// `len` bytes of `'x'`, written a few at a time.
-struct Text(usize);
-
-impl core::fmt::Display for Text {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut left = self.0;
-        while left > 0 {
-            let now = left.min(7);
-            f.write_str(&"xxxxxxx"[..now])?;
-            left -= now;
-        }
-        Ok(())
-    }
-}
-
 macro_rules! surface {
     ($($ty:ty),*) => {$(
         impl Surface for $ty {
@@ -165,7 +151,10 @@ macro_rules! surface {
                 block(self.try_alloc_iter((0..len).map(|i| i as u16).filter(|_| true)))
             }
             fn fmt(&self, len: usize) -> Served {
-                self.try_alloc_fmt(format_args!("{}", Text(len))).map(|s| {
+                // Long texts in fewer, longer pieces: at most `MAX_STEPS`
+                // writes, each a growth step.
+                let piece = len.div_ceil(MAX_STEPS).max(7);
+                self.try_alloc_fmt(format_args!("{}", Pieces { len, piece })).map(|s| {
                     let layout = Layout::for_value(s);
                     (NonNull::from(s).cast(), layout)
                 })
@@ -421,7 +410,7 @@ fn alloc<S: Surface>(
 ) -> Result<(), Violation> {
     // A length just past the capacity fails as surely as a huge one.
     let short = |size: usize| len.0.min(CAPACITY / size + 1);
-    let expected: Vec<u8>;
+    let value: [u8; 8];
     // Growing collections may be refused wherever a lease or the arena ran
     // out, and may leave copies behind in older leases: only their blocks
     // are judged, not their refusals or where the next block starts.
@@ -431,50 +420,63 @@ fn alloc<S: Surface>(
     }
     let lenient = |_: Layout| true;
     let may_refuse: &dyn Fn(Layout) -> bool = if growing { &lenient } else { &may_refuse };
-    let (intended, result) = match kind % 8 {
+    let (intended, result, contents) = match kind % 8 {
         0 => {
             let Ok(layout) = Layout::from_size_align(len.0, align.0) else {
                 return Ok(());
             };
-            expected = Vec::new();
-            (Ok(layout), on.layout(layout))
+            (Ok(layout), on.layout(layout), Contents::Any)
         }
         1 => {
             let len = short(1);
-            expected = vec![fill; len];
-            (Layout::array::<u8>(len), on.fill_copy(len, fill))
+            let result = on.fill_copy(len, fill);
+            (Layout::array::<u8>(len), result, Contents::Repeat(fill))
         }
         2 => {
-            let src = "x".repeat(short(1));
-            expected = src.clone().into_bytes();
-            (Layout::array::<u8>(src.len()), on.str(&src))
+            let src = &XS[..short(1)];
+            let result = on.str(src);
+            (
+                Layout::array::<u8>(src.len()),
+                result,
+                Contents::Repeat(b'x'),
+            )
         }
         3 => {
             let len = short(8);
-            expected = (0..len as u64)
-                .flat_map(|i| (i * 3).to_ne_bytes())
-                .collect();
-            (Layout::array::<u64>(len), on.fill_with(len))
+            let expected = Contents::Bytes(bytes_of(&U64S_BY_3[..len]));
+            (Layout::array::<u64>(len), on.fill_with(len), expected)
         }
         4 => {
             let len = short(4);
-            expected = vec![0; len * 4];
-            (Layout::array::<u32>(len), on.fill_default(len))
+            (
+                Layout::array::<u32>(len),
+                on.fill_default(len),
+                Contents::Zero,
+            )
         }
         5 => {
-            let value = u64::from(fill) * 0x0101_0101_0101_0101;
-            expected = value.to_ne_bytes().to_vec();
-            (Ok(Layout::new::<u64>()), on.value(value))
+            let item = u64::from(fill) * 0x0101_0101_0101_0101;
+            value = item.to_ne_bytes();
+            (
+                Ok(Layout::new::<u64>()),
+                on.value(item),
+                Contents::Bytes(&value),
+            )
         }
         6 => {
-            let len = short(2);
-            expected = (0..len).flat_map(|i| (i as u16).to_ne_bytes()).collect();
-            (Layout::array::<u16>(len), on.iter(len))
+            // Item by item: a bounded number of steps keeps it cheap, and
+            // a lease near its end still makes it move.
+            let len = short(2).min(MAX_STEPS);
+            let expected = Contents::Bytes(bytes_of(&U16S[..len]));
+            (Layout::array::<u16>(len), on.iter(len), expected)
         }
         _ => {
             let len = short(1);
-            expected = vec![b'x'; len];
-            (Layout::array::<u8>(len), on.fmt(len))
+            (
+                Layout::array::<u8>(len),
+                on.fmt(len),
+                Contents::Repeat(b'x'),
+            )
         }
     };
     let Ok(intended) = intended else {
@@ -488,8 +490,8 @@ fn alloc<S: Surface>(
     };
     match result {
         Ok((ptr, layout)) if layout == intended => {
-            let contents = if expected.len() == layout.size() && layout.size() > 0 {
-                Contents::Bytes(&expected)
+            let contents = if layout.size() > 0 {
+                contents
             } else {
                 Contents::Any
             };
