@@ -103,6 +103,22 @@ numbers() {
     ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$last")
 }
 
+# Reads the status line of a run's log at about $2 seconds (the last one
+# whose executions / exec/s is not past it) into runs, rate, rss, cov, ft.
+numbers_at() {
+    local log="$scratch/$1.log" at
+    at=$(awk -v limit="$2" '/^#[0-9]+/ {
+            runs = substr($1, 2); rate = 0
+            for (i = 2; i < NF; i++) if ($i == "exec/s:") rate = $(i + 1)
+            if (rate > 0 && runs / rate <= limit) line = $0
+        } END { print line }' "$log")
+    runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$at")
+    rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$at")
+    rss=$(sed -n 's/.* rss: \([0-9]*\)Mb.*/\1/p' <<<"$at")
+    cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$at")
+    ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$at")
+}
+
 # Merges what a campaign found into fuzz/corpus/TARGET, minimized.
 keep() {
     local target="$1" into="$scratch/$1.merged" bytes
@@ -169,6 +185,13 @@ if [ -n "$campaign" ]; then
     printf '%-14s %12s %8s %6s %6s %9s\n' target executions exec/s cov ft "peak RSS"
     for target in "${targets[@]}"; do
         numbers "$target"
+        printf '%-14s %12s %8s %6s %6s %6s MB\n' "$target" "$runs" "$rate" "$cov" "$ft" "$rss"
+    done
+    echo
+    echo "the same runs after their first 240 s (from the status lines)"
+    printf '%-14s %12s %8s %6s %6s %9s\n' target executions exec/s cov ft RSS
+    for target in "${targets[@]}"; do
+        numbers_at "$target" 240
         printf '%-14s %12s %8s %6s %6s %6s MB\n' "$target" "$runs" "$rate" "$cov" "$ft" "$rss"
     done
 fi
