@@ -4,7 +4,9 @@
 //! `anon_arena_model::*::run_bytes`.
 
 use anon_arena::Arena;
-use anon_arena_model::{api, arena_ops, math, pool_ops, stack_ops, sync_ops, Failure};
+use anon_arena_model::{
+    api, arena_ops, collections_ops, math, pool_ops, stack_ops, sync_ops, Failure,
+};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -71,6 +73,11 @@ proptest! {
     }
 
     #[test]
+    fn collections_under_a_moving_limit_match_std(bytes in program()) {
+        judged(collections_ops::run_bytes(&bytes))?;
+    }
+
+    #[test]
     fn programs_back_to_back_on_one_allocator_each(
         programs in proptest::collection::vec(program(), 1..4)
     ) {
@@ -81,12 +88,14 @@ proptest! {
         let mut pool = pool_ops::Session::new();
         let mut sync = sync_ops::Session::new();
         let mut trait_stack = api::Session::<anon_arena::StackArena>::new();
+        let mut collections = collections_ops::Session::new();
         for bytes in &programs {
             judged(arena.run_bytes(bytes))?;
             judged(stack.run_bytes(bytes))?;
             judged(pool.run_bytes(bytes))?;
             judged(sync.run_bytes(bytes))?;
             judged(trait_stack.run_bytes(bytes))?;
+            judged(collections.run_bytes(bytes))?;
         }
     }
 
@@ -104,6 +113,7 @@ fn empty_and_tiny_programs_pass() {
         stack_ops::run_bytes(bytes).unwrap();
         pool_ops::run_bytes(bytes).unwrap();
         sync_ops::run_bytes(bytes).unwrap();
+        collections_ops::run_bytes(bytes).unwrap();
         math::run_bytes(bytes).unwrap();
     }
 }
@@ -131,6 +141,7 @@ fn committed_seeds_pass() {
         stack_ops::Session::new(),
         pool_ops::Session::new(),
         sync_ops::Session::new(),
+        collections_ops::Session::new(),
     );
     for target in targets {
         let target = target.unwrap().path();
@@ -162,6 +173,9 @@ fn committed_seeds_pass() {
                 }
                 "sync_ops" => {
                     sync_ops::run_bytes(&bytes).and_then(|()| sessions.6.run_bytes(&bytes))
+                }
+                "collections_ops" => {
+                    collections_ops::run_bytes(&bytes).and_then(|()| sessions.7.run_bytes(&bytes))
                 }
                 "math" => math::run_bytes(&bytes),
                 // Not model programs: ci/fuzz.sh replays these.
@@ -617,4 +631,110 @@ fn sync_program_exercises_every_operation() {
         alloc(0, 5, 0), // after a reset: at the start
     ]);
     sync_ops::run(&program).unwrap();
+}
+
+/// Every collections operation on strings and vectors, with refusals under
+/// a lowered limit (the collection kept as it was), a limit below what is
+/// allocated, leaks kept to the end, and `collect_in`.
+#[test]
+fn collections_program_exercises_every_operation() {
+    use anon_arena_model::collections_ops::CollectionsOp::*;
+    use anon_arena_model::input::{Size, Which};
+    let first = Which(0);
+    let program = [
+        New { text: true },
+        Append {
+            which: first,
+            len: Size(100),
+            from: 3,
+        },
+        PushOne {
+            which: first,
+            c: '\u{1f600}',
+        },
+        Insert {
+            which: first,
+            at: 50,
+            len: Size(20),
+            from: 1,
+        },
+        Truncate {
+            which: first,
+            at: 61,
+        },
+        Pop { which: first },
+        Collect { len: Size(300) },
+        // Now the vector is the newest: the string moves when it grows.
+        Append {
+            which: first,
+            len: Size(200),
+            from: 0,
+        },
+        Limit {
+            limit: Some(Size(3000)),
+        },
+        // Past the limit: refused, both kept.
+        Append {
+            which: Which(1),
+            len: Size(2000),
+            from: 0,
+        },
+        Reserve {
+            which: first,
+            additional: Size(5000),
+        },
+        Reserve {
+            which: first,
+            additional: Size(usize::MAX),
+        },
+        Insert {
+            which: Which(1),
+            at: 7,
+            len: Size(0),
+            from: 9,
+        },
+        PushOne {
+            which: Which(1),
+            c: 'x',
+        },
+        Leak { which: first },
+        New { text: false },
+        // A limit below what is allocated: nothing more fits.
+        Limit {
+            limit: Some(Size(16)),
+        },
+        PushOne {
+            which: Which(1),
+            c: 'y',
+        },
+        Collect { len: Size(1) },
+        Limit { limit: None },
+        Append {
+            which: Which(1),
+            len: Size(64),
+            from: 0,
+        },
+        Clear {
+            which: Which(0),
+            shrink: false,
+        },
+        Shrink { which: Which(1) },
+        Clear {
+            which: Which(1),
+            shrink: true,
+        },
+        Drop { which: first },
+        New { text: true },
+        Append {
+            which: Which(1),
+            len: Size(40),
+            from: 5,
+        },
+        Leak { which: Which(1) },
+    ];
+    collections_ops::run(&program).unwrap();
+    // Back to back on one arena: the second run starts from a reset.
+    let mut session = collections_ops::Session::new();
+    session.run(&program).unwrap();
+    session.run(&program).unwrap();
 }

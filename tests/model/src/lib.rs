@@ -19,6 +19,9 @@
 //!   count rules, and its LIFO slot reuse.
 //! * [`sync_ops`]: `SyncArena`'s surface and `Allocator` trait, from the
 //!   arena and from `LocalArena` handles, single-threaded.
+//! * [`collections_ops`]: the crate's `String`, `Vec` through `TryVec`,
+//!   `collect_in` and leaks in an `Arena` under a moving allocation
+//!   limit, each against a `std` twin.
 //! * [`CursorModel`]: where a bump cursor must put every block, for the
 //!   drivers of `Arena`, `StackArena` and `SyncArena`.
 //! * [`math`]: the model's own `u128` address arithmetic, and the crate's
@@ -66,6 +69,7 @@ macro_rules! session_basics {
 pub mod api;
 pub mod arena_ops;
 mod checker;
+pub mod collections_ops;
 mod cursor_model;
 pub mod input;
 pub mod math;
