@@ -198,6 +198,10 @@ struct Program<'a> {
     leaked: std::vec::Vec<Leaked<'a>>,
     /// The limit as set (before rounding), if any.
     limit: Option<usize>,
+    /// Every buffer's addresses, for the overlap check: kept from step to
+    /// step so that checking does not allocate (a `malloc` per step is
+    /// dear under ASan).
+    buffers: std::vec::Vec<Range<usize>>,
 }
 
 /// What a step that may grow a collection asked for, for judging a
@@ -216,6 +220,7 @@ impl<'a> Program<'a> {
             live: std::vec::Vec::new(),
             leaked: std::vec::Vec::new(),
             limit: None,
+            buffers: std::vec::Vec::with_capacity(MAX_LIVE + 64),
         }
     }
 
@@ -449,7 +454,7 @@ impl<'a> Program<'a> {
 
     /// After every step: the limit's arithmetic, every collection as its
     /// twin, inside the arena and apart from every other buffer.
-    fn check(&self, allocated_before: usize) -> Result<(), Violation> {
+    fn check(&mut self, allocated_before: usize) -> Result<(), Violation> {
         let stats = self.arena.stats();
         let ceiling = self
             .limit
@@ -469,7 +474,8 @@ impl<'a> Program<'a> {
                 stats.allocated
             )));
         }
-        let mut buffers: std::vec::Vec<Range<usize>> = std::vec::Vec::new();
+        let mut buffers = core::mem::take(&mut self.buffers);
+        buffers.clear();
         for live in &self.live {
             if !live.agrees() {
                 return Err(Violation::WrongOutcome(
@@ -500,6 +506,7 @@ impl<'a> Program<'a> {
                 });
             }
         }
+        self.buffers = buffers;
         Ok(())
     }
 
