@@ -121,6 +121,20 @@ pub fn assert_disjoint(spans: &mut [(usize, usize)]) {
     }
 }
 
+/// Joins scoped workers that each return the `(address, length)` spans
+/// they allocated, and asserts that no two spans, of one worker or of
+/// two, overlap. Returns them all, sorted.
+pub fn join_disjoint(
+    workers: Vec<std::thread::ScopedJoinHandle<'_, Vec<(usize, usize)>>>,
+) -> Vec<(usize, usize)> {
+    let mut spans: Vec<_> = workers
+        .into_iter()
+        .flat_map(|worker| worker.join().unwrap())
+        .collect();
+    assert_disjoint(&mut spans);
+    spans
+}
+
 /// The variable [`run_alone`] sets for the test it runs: such a test does
 /// its work only when it is set (see [`alone`]).
 const ALONE: &str = "ANON_ARENA_TEST_ALONE";

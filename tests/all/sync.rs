@@ -7,7 +7,7 @@ use allocator_api2::alloc::Allocator;
 use allocator_api2::vec::Vec as AVec;
 use anon_arena::{Backing, Error, SyncArena};
 
-use crate::common::assert_disjoint;
+use crate::common::{assert_disjoint, join_disjoint};
 
 /// Threads and allocations per thread: the 8 × 50k natively, a
 /// token run under Miri.
@@ -36,7 +36,7 @@ impl Stamp {
 #[test]
 fn eight_threads_get_disjoint_blocks_and_keep_their_values() {
     let arena = SyncArena::with_capacity(THREADS * PER_THREAD * 48);
-    let per_thread: Vec<Vec<(usize, usize)>> = std::thread::scope(|s| {
+    let spans = std::thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
                 let arena = &arena;
@@ -67,10 +67,8 @@ fn eight_threads_get_disjoint_blocks_and_keep_their_values() {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
+        join_disjoint(workers)
     });
-    let mut spans: Vec<(usize, usize)> = per_thread.into_iter().flatten().collect();
-    assert_disjoint(&mut spans);
     let bytes: usize = spans.iter().map(|&(_, len)| len).sum();
     // No padding for 8-byte sizes; with `std`, each thread's last lease
     // and the tails of leases others claimed after are counted too.

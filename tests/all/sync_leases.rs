@@ -11,7 +11,7 @@ use allocator_api2::boxed::Box as ABox;
 use allocator_api2::vec::Vec as AVec;
 use anon_arena::{RegionCache, SyncArena};
 
-use crate::common::assert_disjoint;
+use crate::common::{assert_disjoint, join_disjoint};
 
 const THREADS: usize = if cfg!(miri) { 3 } else { 4 };
 const PER_THREAD: usize = if cfg!(miri) { 300 } else { 20_000 };
@@ -30,7 +30,7 @@ fn threads_sharing_the_arena_get_disjoint_blocks_round_after_round() {
     let mut arena = SyncArena::with_capacity(THREADS * PER_THREAD * 32 + THREADS * MAX_LEASE);
     let start = start_of(&arena);
     for round in 0..3u64 {
-        let spans: Vec<Vec<(usize, usize)>> = std::thread::scope(|s| {
+        let spans = std::thread::scope(|s| {
             let workers: Vec<_> = (0..THREADS as u64)
                 .map(|t| {
                     let arena = &arena;
@@ -62,10 +62,8 @@ fn threads_sharing_the_arena_get_disjoint_blocks_round_after_round() {
                     })
                 })
                 .collect();
-            workers.into_iter().map(|w| w.join().unwrap()).collect()
+            join_disjoint(workers)
         });
-        let mut spans: Vec<(usize, usize)> = spans.into_iter().flatten().collect();
-        assert_disjoint(&mut spans);
         let bytes: usize = spans.iter().map(|&(_, len)| len).sum();
         let allocated = arena.allocated_bytes();
         assert!(
@@ -251,7 +249,7 @@ fn a_limit_bounds_every_threads_leases() {
     let arena = SyncArena::with_capacity(4 * limit);
     let start = start_of(&arena);
     arena.set_allocation_limit(Some(limit));
-    let spans: Vec<Vec<(usize, usize)>> = std::thread::scope(|s| {
+    let spans = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2u64)
             .map(|t| {
                 let arena = &arena;
@@ -265,10 +263,8 @@ fn a_limit_bounds_every_threads_leases() {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
+        join_disjoint(workers)
     });
-    let mut spans: Vec<(usize, usize)> = spans.into_iter().flatten().collect();
-    assert_disjoint(&mut spans);
     assert!(
         spans
             .iter()
