@@ -19,7 +19,7 @@ use anon_arena::{Arena, CollectIn, Error, TryVec};
 use arbitrary::Arbitrary;
 
 use crate::input::{Size, Which, CAPACITY};
-use crate::sequences::U32S;
+use crate::sequences::{bytes_of, U32S};
 use crate::{Failure, Subject, Violation};
 
 /// Collections live at once, at most.
@@ -243,9 +243,7 @@ impl<'a> Program<'a> {
                     match &mut self.live[index] {
                         Live::Text(text, twin) => {
                             let piece = text_piece(from, len.0);
-                            let result = text.try_reserve(piece.len());
-                            judge_reserve(result, piece.len(), text.len(), remaining)?;
-                            if text.capacity() - text.len() >= piece.len() {
+                            if reserve_text(text, piece.len(), remaining)? {
                                 text.push_str(piece);
                                 twin.push_str(piece);
                             }
@@ -274,9 +272,7 @@ impl<'a> Program<'a> {
                         Live::Text(text, twin) => {
                             let at = boundary(twin, usize::from(at) % (twin.len() + 1));
                             let piece = text_piece(from, len.0);
-                            let result = text.try_reserve(piece.len());
-                            judge_reserve(result, piece.len(), text.len(), remaining)?;
-                            if text.capacity() - text.len() >= piece.len() {
+                            if reserve_text(text, piece.len(), remaining)? {
                                 text.insert_str(at, piece);
                                 twin.insert_str(at, piece);
                             }
@@ -299,9 +295,7 @@ impl<'a> Program<'a> {
                 if let Some(index) = chosen(which) {
                     match &mut self.live[index] {
                         Live::Text(text, twin) => {
-                            let result = text.try_reserve(c.len_utf8());
-                            judge_reserve(result, c.len_utf8(), text.len(), remaining)?;
-                            if text.capacity() - text.len() >= c.len_utf8() {
+                            if reserve_text(text, c.len_utf8(), remaining)? {
                                 text.push(c);
                                 twin.push(c);
                             }
@@ -392,7 +386,7 @@ impl<'a> Program<'a> {
                         }
                         Live::Items(items, twin) => {
                             let items: &'a [u32] = items.leak();
-                            (crate::sequences::bytes_of(items), bytes_of_vec(&twin))
+                            (bytes_of(items), bytes_of(&twin).to_vec())
                         }
                     };
                     self.leaked.push(leaked);
@@ -553,6 +547,19 @@ fn judge_try(result: Result<(), Error>, growth: Growth) -> Result<bool, Violatio
     }
 }
 
+/// `try_reserve(bytes)` on a string, judged: whether the room is there
+/// (after which growing by `bytes` cannot allocate, so cannot abort).
+fn reserve_text(
+    text: &mut String<&Arena>,
+    bytes: usize,
+    remaining: usize,
+) -> Result<bool, Violation> {
+    let result = text.try_reserve(bytes);
+    let reserved = result.is_ok();
+    judge_reserve(result, bytes, text.len(), remaining)?;
+    Ok(reserved)
+}
+
 /// Judges `try_reserve(needed bytes)` on a collection of `len` bytes: a
 /// refusal is an overflow of a request no address space holds, or asks for
 /// a buffer (at least `len + needed` bytes) larger than what was left.
@@ -613,9 +620,4 @@ fn boundary(text: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
-}
-
-/// A `Vec<u32>`'s bytes in memory order.
-fn bytes_of_vec(items: &[u32]) -> std::vec::Vec<u8> {
-    crate::sequences::bytes_of(items).to_vec()
 }
