@@ -309,7 +309,10 @@ macro_rules! alloc_methods {
             #[track_caller]
             #[allow(clippy::mut_from_ref)]
             pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &$out mut [T] {
-                self.alloc_slice_fill_with(len, |_| value)
+                match self.try_alloc_slice_fill_copy(len, value) {
+                    Ok(slice) => slice,
+                    Err(error) => $crate::alloc_methods::alloc_slice_failed::<T>(stringify!($ty), len, error),
+                }
             }
 
             /// Like [`alloc_slice_fill_copy`](Self::alloc_slice_fill_copy), but
@@ -328,7 +331,20 @@ macro_rules! alloc_methods {
             #[inline]
             #[allow(clippy::mut_from_ref)]
             pub fn try_alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> Result<&$out mut [T], $crate::Error> {
-                self.try_alloc_slice_fill_with(len, |_| value)
+                // One `fill` (a `memset` for bytes) instead of a closure per
+                // element: copies cannot panic, so nothing needs undoing.
+                let layout = core::alloc::Layout::array::<T>(len).map_err(|_| $crate::Error::LayoutOverflow)?;
+                let Some(block) = self.raw_alloc(layout) else {
+                    return Err(self.alloc_error(layout));
+                };
+                let slots = block.cast::<core::mem::MaybeUninit<T>>().as_ptr();
+                // SAFETY: the block holds `len` `T`s, is aligned for `T` and
+                // is fresh, so no other reference reaches it; uninitialised
+                // slots are valid `MaybeUninit`s.
+                let slots = unsafe { core::slice::from_raw_parts_mut(slots, len) };
+                slots.fill(core::mem::MaybeUninit::new(value));
+                // SAFETY: every slot was written by the `fill` above.
+                Ok(unsafe { &mut *(slots as *mut [core::mem::MaybeUninit<T>] as *mut [T]) })
             }
 
             /// A slice of `len` clones of `value`.
