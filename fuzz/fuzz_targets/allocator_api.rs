@@ -8,7 +8,7 @@ mod asan_options;
 
 use std::cell::RefCell;
 
-use anon_arena::{Arena, StackArena, SyncArena};
+use anon_arena::{Arena, PageAllocator, StackArena, SyncArena};
 use anon_arena_model::api::Session;
 use libfuzzer_sys::fuzz_target;
 
@@ -17,16 +17,19 @@ thread_local! {
     static ARENA: RefCell<Session<Arena>> = RefCell::new(Session::new());
     static SYNC: RefCell<Session<SyncArena>> = RefCell::new(Session::new());
     static STACK: RefCell<Session<StackArena>> = RefCell::new(Session::new());
+    // No reset: each program frees what it leaves live.
+    static PAGES: RefCell<Session<PageAllocator>> = RefCell::new(Session::new());
 }
 
 fuzz_target!(|bytes: &[u8]| {
     let Some((&which, program)) = bytes.split_first() else {
         return;
     };
-    let result = match which % 3 {
+    let result = match which % 4 {
         0 => ARENA.with_borrow_mut(|session| session.run_bytes(program)),
         1 => SYNC.with_borrow_mut(|session| session.run_bytes(program)),
-        _ => STACK.with_borrow_mut(|session| session.run_bytes(program)),
+        2 => STACK.with_borrow_mut(|session| session.run_bytes(program)),
+        _ => PAGES.with_borrow_mut(|session| session.run_bytes(program)),
     };
     if let Err(failure) = result {
         panic!("{failure}");

@@ -53,6 +53,11 @@ proptest! {
     }
 
     #[test]
+    fn page_allocator_through_the_allocator_trait(bytes in program()) {
+        judged(api::run_bytes::<anon_arena::PageAllocator>(&bytes))?;
+    }
+
+    #[test]
     fn arena_surface_matches_the_cursor_model(bytes in program()) {
         judged(arena_ops::run_bytes(&bytes))?;
     }
@@ -152,13 +157,17 @@ fn committed_seeds_pass() {
             // Each seed on a fresh allocator, then on the target's reused one.
             let result = match name.as_str() {
                 "allocator_api" => match bytes.split_first() {
-                    Some((which, program)) => match which % 3 {
+                    Some((which, program)) => match which % 4 {
                         0 => api::run_bytes::<Arena>(program)
                             .and_then(|()| sessions.0.run_bytes(program)),
                         1 => api::run_bytes::<anon_arena::SyncArena>(program)
                             .and_then(|()| sessions.1.run_bytes(program)),
-                        _ => api::run_bytes::<anon_arena::StackArena>(program)
+                        2 => api::run_bytes::<anon_arena::StackArena>(program)
                             .and_then(|()| sessions.2.run_bytes(program)),
+                        // No reset: the session frees what each one leaves.
+                        _ => api::run_bytes::<anon_arena::PageAllocator>(program).and_then(|()| {
+                            api::Session::<anon_arena::PageAllocator>::new().run_bytes(program)
+                        }),
                     },
                     None => Ok(()),
                 },

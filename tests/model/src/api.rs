@@ -77,6 +77,8 @@ pub struct Rules<'r> {
     /// A shrink whose address suits the new alignment keeps the block
     /// where it is.
     pub shrinks_in_place: bool,
+    /// Requests not to make (see [`Subject::skips`]).
+    pub skips: &'r dyn Fn(Layout) -> bool,
     /// What the allocator says is left, for the message of a refusal.
     pub remaining: usize,
     /// For an allocator whose trait calls all bump one cursor: the model
@@ -96,6 +98,7 @@ impl<'r> Rules<'r> {
         Rules {
             may_refuse: &never_asked,
             may_refuse_move: &never_asked,
+            skips: &never_asked,
             shrinks_in_place: true,
             remaining,
             cursor: Some(cursor),
@@ -137,22 +140,27 @@ where
     }
 
     /// Decodes a program from `bytes` and runs it on the session's `S`,
-    /// reset first.
+    /// reset first (an `S` without reset frees what each program leaves).
     pub fn run_bytes(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        let ops = program::<ApiOp>(bytes);
+        if !S::RESET {
+            return run(&mut self.subject, &ops);
+        }
         let checker = start_over(&mut self.subject).map_err(|v| Failure::at_start(S::NAME, v))?;
-        run_with(&mut self.subject, checker, &program::<ApiOp>(bytes))
+        run_with(&mut self.subject, checker, &ops)
     }
 }
 
 /// Runs `ops` against `subject`, checking every result and, after every
 /// step, the subject's numbers (and, for a [`Subject::CURSOR`] type, that
 /// `allocated_bytes()` is where the cursor model stands); at the end,
-/// every live block's contents.
+/// every live block's contents. An `S` without reset then frees every
+/// block still live, checked once more as it goes.
 pub fn run<S: Subject>(subject: &mut S, ops: &[ApiOp]) -> Result<(), Failure>
 where
     for<'a> &'a S: Allocator,
 {
-    let checker = Checker::new(subject.bounds());
+    let checker = Checker::new(subject.bounds()).with_min_align(S::MIN_ALIGN);
     run_with(subject, checker, ops)
 }
 
@@ -185,7 +193,13 @@ where
             }
         }
     }
-    checker.verify_all().map_err(|v| fail(ops.len(), v))
+    checker.verify_all().map_err(|v| fail(ops.len(), v))?;
+    if !S::RESET {
+        while let Some(index) = checker.newest() {
+            deallocate(&*subject, &mut checker, None, index).map_err(|v| fail(ops.len(), v))?;
+        }
+    }
+    Ok(())
 }
 
 fn apply<S: Subject>(
@@ -215,9 +229,11 @@ where
     }
     let subject = &*subject;
     let may_refuse = |layout| subject.may_refuse(layout);
+    let skips = |layout| subject.skips(layout);
     let rules = Rules {
         may_refuse: &may_refuse,
         may_refuse_move: &may_refuse,
+        skips: &skips,
         shrinks_in_place: S::SHRINKS_IN_PLACE,
         remaining: subject.stats().remaining,
         cursor,
@@ -244,6 +260,9 @@ pub fn step<A: Allocator>(
             let Ok(layout) = Layout::from_size_align(size.0, align.0) else {
                 return Ok(());
             };
+            if (rules.skips)(layout) {
+                return Ok(());
+            }
             let placed = rules.cursor.as_deref().map(|cursor| cursor.fresh(layout));
             let may_refuse = (rules.may_refuse)(layout);
             let result = if zeroed {
@@ -281,6 +300,9 @@ pub fn step<A: Allocator>(
             else {
                 return Ok(());
             };
+            if (rules.skips)(new) {
+                return Ok(());
+            }
             checker.verify(index)?;
             let addr = old.ptr.as_ptr() as usize;
             let placed = rules
@@ -313,6 +335,9 @@ pub fn step<A: Allocator>(
             let Ok(new) = Layout::from_size_align(new_size, align.0) else {
                 return Ok(());
             };
+            if (rules.skips)(new) {
+                return Ok(());
+            }
             checker.verify(index)?;
             let addr = old.ptr.as_ptr() as usize;
             // A block already aligned for `new` shrinks in place.

@@ -260,7 +260,7 @@ pub fn start_over<S: Subject>(subject: &mut S) -> Result<Checker, Violation> {
         return Err(Violation::Stats(stats));
     }
     let bounds = subject.bounds();
-    let mut checker = Checker::new(bounds.clone());
+    let mut checker = Checker::new(bounds.clone()).with_min_align(S::MIN_ALIGN);
     if S::BUMP {
         checker.clear(Some(bounds.start))?;
     }
@@ -287,6 +287,9 @@ pub trait Subject {
     /// A shrink whose address suits the new alignment keeps the block
     /// where it is (true of every bump allocator, exact or not).
     const SHRINKS_IN_PLACE: bool = Self::CURSOR;
+    /// The alignment every block has at least (the checker's rule): 8 for
+    /// the crate's arenas and pools.
+    const MIN_ALIGN: usize = 8;
 
     /// A fresh allocator of the capacity the programs use.
     fn make() -> Self;
@@ -304,6 +307,15 @@ pub trait Subject {
     /// Frees every block (`release`: and returns the pages to the OS).
     /// Called only when [`RESET`](Self::RESET) is true.
     fn reset(&mut self, release: bool);
+
+    /// Requests the programs do not make of this allocator: none for one
+    /// with a capacity, which refuses what does not fit by itself. One
+    /// without (`PageAllocator`) would map what it is asked, and the
+    /// checker write every byte of it.
+    fn skips(&self, layout: Layout) -> bool {
+        let _ = layout;
+        false
+    }
 }
 
 /// For a bump allocator: may it refuse `layout` with `remaining` bytes

@@ -1,10 +1,11 @@
 //! [`Subject`] for each allocator type that exists (Arena, SyncArena,
-//! StackArena). A new type adds one impl here and is fuzzed through the trait.
+//! StackArena, PageAllocator). A new type adds one impl here and is fuzzed
+//! through the trait.
 
 use core::alloc::Layout;
 use core::ops::Range;
 
-use anon_arena::Arena;
+use anon_arena::{Arena, PageAllocator};
 
 use crate::input::CAPACITY;
 use crate::{bump_may_refuse, Stats, Subject};
@@ -91,4 +92,66 @@ bump_subject! {
     anon_arena::SyncArena => "SyncArena", cursor: false, start: sync_start,
         lease: anon_arena::SyncArena::lease_remaining;
     anon_arena::StackArena => "StackArena", cursor: true, start: stack_start, lease: |_| 0;
+}
+
+/// Every mapping `mmap` makes without an address hint lies below 2^48 (the
+/// `PageAllocator` registry's range too); none starts in the first page.
+const MAPPABLE: Range<usize> = 4096..1 << 48;
+
+/// The largest block the programs ask a `PageAllocator` for: sixteen
+/// pages. Larger ones would be mapped (and filled by the checker) for
+/// real; only those no address space holds are still asked, to be refused.
+const PAGES_LARGEST: usize = 64 << 10;
+
+/// No process has this much address space (x86-64 user space is 2^47
+/// bytes), so a mapping this large must be refused.
+const UNMAPPABLE: usize = 1 << 47;
+
+/// Each block its own mapping: no capacity, no numbers, no reset, so every
+/// program frees what it leaves live. Blocks may sit anywhere a mapping
+/// can; zero-sized ones get only the alignment asked; a shrink to an
+/// alignment above a page moves the block.
+impl Subject for PageAllocator {
+    const NAME: &'static str = "PageAllocator";
+    const BUMP: bool = false;
+    const RESET: bool = false;
+    const SHRINKS_IN_PLACE: bool = false;
+    const MIN_ALIGN: usize = 1;
+
+    fn make() -> Self {
+        PageAllocator
+    }
+
+    fn bounds(&self) -> Range<usize> {
+        MAPPABLE
+    }
+
+    /// It counts nothing: all of the address space, none of it allocated.
+    fn stats(&self) -> Stats {
+        Stats {
+            allocated: 0,
+            remaining: usize::MAX,
+            capacity: usize::MAX,
+        }
+    }
+
+    fn may_refuse(&self, layout: Layout) -> bool {
+        layout.size() >= UNMAPPABLE
+    }
+
+    fn reset(&mut self, _release: bool) {
+        unreachable!("PageAllocator has no reset");
+    }
+
+    /// Under Miri, also the requests that must be refused (its `mmap`
+    /// reserves the memory, and stops the run when it cannot), and
+    /// alignments above a page: such a block is cut out of a larger
+    /// mapping, and Miri's `munmap` unmaps only whole ones (the crate's own
+    /// tests of them are ignored under Miri for the same reason).
+    fn skips(&self, layout: Layout) -> bool {
+        if cfg!(miri) {
+            return layout.size() > PAGES_LARGEST || layout.align() > 4096;
+        }
+        (PAGES_LARGEST + 1..UNMAPPABLE).contains(&layout.size())
+    }
 }
