@@ -11,7 +11,6 @@
 use core::alloc::Layout;
 use core::ops::Range;
 use core::ptr::NonNull;
-use std::collections::BTreeMap;
 
 use crate::input::Which;
 use crate::Violation;
@@ -132,7 +131,7 @@ pub struct Checker {
     /// Live blocks, oldest first.
     live: Vec<Block>,
     /// Start -> end of every live non-empty block.
-    ranges: BTreeMap<usize, usize>,
+    ranges: Ranges,
     /// Sum of the live blocks' sizes, each rounded up to `min_align`.
     live_bytes: usize,
     /// Seed for the next fill; cycles through odd values.
@@ -151,7 +150,7 @@ impl Checker {
             bounds,
             min_align: 8,
             live: Vec::new(),
-            ranges: BTreeMap::new(),
+            ranges: Ranges::default(),
             live_bytes: 0,
             next_seed: 1,
             reuse_at: None,
@@ -433,7 +432,7 @@ impl Checker {
         }
         if bump {
             let cursor = self.bounds.start + stats.allocated;
-            if let Some((&start, &end)) = self.ranges.range(..).next_back() {
+            if let Some(&(start, end)) = self.ranges.last() {
                 if end > cursor {
                     return Err(Violation::AboveCursor {
                         block: start..end,
@@ -484,9 +483,7 @@ impl Checker {
         }
         // The live range starting last at or before `addr`, and the first
         // one starting after it, are the only candidates for an overlap.
-        let before = self.ranges.range(..=addr).next_back();
-        let after = self.ranges.range(addr + 1..).next();
-        for (&start, &end) in before.into_iter().chain(after) {
+        for &(start, end) in self.ranges.around(addr) {
             if start < range.end && range.start < end {
                 return Err(Violation::Overlap {
                     new: range,
@@ -547,14 +544,57 @@ impl Checker {
         self.live_bytes += block.layout.size().next_multiple_of(self.min_align);
         if block.layout.size() > 0 {
             let range = block.range();
-            self.ranges.insert(range.start, range.end);
+            self.ranges.insert(range);
         }
     }
 
     fn remove_range(&mut self, block: &Block) {
         self.live_bytes -= block.layout.size().next_multiple_of(self.min_align);
         if block.layout.size() > 0 {
-            self.ranges.remove(&block.range().start);
+            self.ranges.remove(block.range().start);
         }
+    }
+}
+
+/// The live blocks' address ranges as `(start, end)`, sorted by start
+/// (starts are distinct: non-empty live blocks do not overlap). A sorted
+/// `Vec` rather than a `BTreeMap`: programs hold a few dozen blocks, and
+/// a binary search over a slice is a fraction of the branches the map's
+/// node walk takes, which the fuzzers' instrumentation charges for.
+#[derive(Debug, Default)]
+struct Ranges(Vec<(usize, usize)>);
+
+impl Ranges {
+    /// Where the range starting at `start` is (`Ok`) or would go (`Err`).
+    fn find(&self, start: usize) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&start, |&(from, _)| from)
+    }
+
+    /// Records `range`, replacing one with the same start.
+    fn insert(&mut self, range: Range<usize>) {
+        let entry = (range.start, range.end);
+        match self.find(range.start) {
+            Ok(index) => self.0[index] = entry,
+            Err(index) => self.0.insert(index, entry),
+        }
+    }
+
+    /// Forgets the range starting at `start`, if there is one.
+    fn remove(&mut self, start: usize) {
+        if let Ok(index) = self.find(start) {
+            self.0.remove(index);
+        }
+    }
+
+    /// The range starting last at or before `addr` and the first one
+    /// starting after it, those that exist.
+    fn around(&self, addr: usize) -> &[(usize, usize)] {
+        let after = self.0.partition_point(|&(start, _)| start <= addr);
+        &self.0[after.saturating_sub(1)..self.0.len().min(after + 1)]
+    }
+
+    /// The range that starts last.
+    fn last(&self) -> Option<&(usize, usize)> {
+        self.0.last()
     }
 }
