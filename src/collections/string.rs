@@ -265,8 +265,12 @@ impl<A: Allocator> String<A> {
             self.is_char_boundary(index),
             "String::insert_str: byte {index} is not a char boundary"
         );
+        let old_len = self.len();
         self.vec.extend_from_slice(s.as_bytes());
-        self.vec[index..].rotate_right(s.len());
+        // Two block copies (a `memmove` of the tail, a `memcpy` of `s`), as
+        // `std`'s `insert_str` does, rather than a general rotation.
+        self.vec.copy_within(index..old_len, index + s.len());
+        self.vec[index..index + s.len()].copy_from_slice(s.as_bytes());
     }
 
     /// Removes the last char and returns it.
