@@ -338,9 +338,12 @@ macro_rules! alloc_methods {
                     return Err(self.alloc_error(layout));
                 };
                 let slots = block.cast::<core::mem::MaybeUninit<T>>().as_ptr();
-                // SAFETY: the block holds `len` `T`s, is aligned for `T` and
-                // is fresh, so no other reference reaches it; uninitialised
-                // slots are valid `MaybeUninit`s.
+                // SAFETY: the block holds `len` `T`s, is aligned for `T`,
+                // lives as long as the returned borrow (`raw_alloc`'s
+                // promise) and is fresh, so no other reference reaches it;
+                // uninitialised slots are valid `MaybeUninit`s. For zero
+                // bytes it may be an aligned address without provenance,
+                // which a zero-length or zero-sized slice allows.
                 let slots = unsafe { core::slice::from_raw_parts_mut(slots, len) };
                 slots.fill(core::mem::MaybeUninit::new(value));
                 // SAFETY: every slot was written by the `fill` above.

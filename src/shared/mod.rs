@@ -386,7 +386,9 @@ impl SharedArena {
         let layout = Layout::array::<T>(len).map_err(|_| Error::LayoutOverflow)?;
         let block = self.block(layout, false)?.cast::<MaybeUninit<T>>();
         // SAFETY: the fresh block holds `len` `T`s, aligned, reached by no
-        // other reference; uninitialised slots are valid `MaybeUninit`s.
+        // other reference (for zero bytes, an aligned address, enough for
+        // an empty or zero-sized slice); uninitialised slots are valid
+        // `MaybeUninit`s.
         let slots = unsafe { NonNull::slice_from_raw_parts(block, len).as_mut() };
         // One `fill` (a `memset` for bytes): plain copies, no caller code.
         slots.fill(MaybeUninit::new(value));

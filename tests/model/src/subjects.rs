@@ -103,9 +103,10 @@ const MAPPABLE: Range<usize> = 4096..1 << 48;
 /// real; only those no address space holds are still asked, to be refused.
 const PAGES_LARGEST: usize = 64 << 10;
 
-/// No process has this much address space (x86-64 user space is 2^47
-/// bytes), so a mapping this large must be refused.
-const UNMAPPABLE: usize = 1 << 47;
+/// No process has this much address space (user space is 2^47 bytes on
+/// x86-64, 2^48 with 48-bit aarch64), so a mapping this large must be
+/// refused; smaller ones may be served, `mmap` reserving nothing.
+const UNMAPPABLE: usize = 1 << 48;
 
 /// Each block its own mapping: no capacity, no numbers, no reset, so every
 /// program frees what it leaves live. Blocks may sit anywhere a mapping
