@@ -331,23 +331,13 @@ macro_rules! alloc_methods {
             #[inline]
             #[allow(clippy::mut_from_ref)]
             pub fn try_alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> Result<&$out mut [T], $crate::Error> {
-                // One `fill` (a `memset` for bytes) instead of a closure per
-                // element: copies cannot panic, so nothing needs undoing.
                 let layout = core::alloc::Layout::array::<T>(len).map_err(|_| $crate::Error::LayoutOverflow)?;
                 let Some(block) = self.raw_alloc(layout) else {
                     return Err(self.alloc_error(layout));
                 };
-                let slots = block.cast::<core::mem::MaybeUninit<T>>().as_ptr();
-                // SAFETY: the block holds `len` `T`s, is aligned for `T`,
-                // lives as long as the returned borrow (`raw_alloc`'s
-                // promise) and is fresh, so no other reference reaches it;
-                // uninitialised slots are valid `MaybeUninit`s. For zero
-                // bytes it may be an aligned address without provenance,
-                // which a zero-length or zero-sized slice allows.
-                let slots = unsafe { core::slice::from_raw_parts_mut(slots, len) };
-                slots.fill(core::mem::MaybeUninit::new(value));
-                // SAFETY: every slot was written by the `fill` above.
-                Ok(unsafe { &mut *(slots as *mut [core::mem::MaybeUninit<T>] as *mut [T]) })
+                // SAFETY: a fresh block of `layout` (`len` `T`s), which
+                // `raw_alloc` promises lives as long as the returned borrow.
+                Ok(unsafe { $crate::fill::fill_copies(block, len, value) })
             }
 
             /// A slice of `len` clones of `value`.

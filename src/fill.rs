@@ -441,6 +441,31 @@ where
     })
 }
 
+/// `alloc_slice_fill_copy` of every allocator: `len` copies of `value`
+/// written into a fresh block with one slice `fill` (a `memset` for
+/// bytes). Copies run no caller code and cannot panic, so unlike
+/// [`try_fill_with`] nothing needs undoing.
+///
+/// # Safety
+///
+/// * `block` is valid for writes of `len` `T`s, aligned for `T`, reached
+///   by no other reference, and lives for `'a` (for zero bytes, any
+///   aligned address: an empty or zero-sized slice needs no more).
+#[inline]
+pub(crate) unsafe fn fill_copies<'a, T: Copy>(
+    block: NonNull<u8>,
+    len: usize,
+    value: T,
+) -> &'a mut [T] {
+    // SAFETY: the caller's promise; uninitialised slots are valid
+    // `MaybeUninit`s.
+    let slots =
+        unsafe { NonNull::slice_from_raw_parts(block.cast::<MaybeUninit<T>>(), len).as_mut() };
+    slots.fill(MaybeUninit::new(value));
+    // SAFETY: every slot was written by the `fill` above.
+    unsafe { &mut *(slots as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
 /// `alloc_slice_fill_with`: `len` elements, element `i` being `f(i)`.
 #[inline]
 pub(crate) fn try_fill_with<'a, B: BumpRef<'a>, T>(

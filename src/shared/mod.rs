@@ -20,12 +20,13 @@ pub use ring::{SharedRing, TryRecvError, TrySendError};
 
 use core::alloc::Layout;
 use core::fmt;
-use core::mem::{align_of, size_of, MaybeUninit};
+use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
 use crate::alloc_methods::alloc_failed;
 use crate::builder::{map_region, Builder};
 use crate::error::Error;
+use crate::fill::fill_copies;
 use crate::raw::{RawAllocator, RawAtomicCursor};
 use crate::region::Region;
 use crate::stats::Stats;
@@ -384,17 +385,10 @@ impl SharedArena {
         value: T,
     ) -> Result<&[T], Error> {
         let layout = Layout::array::<T>(len).map_err(|_| Error::LayoutOverflow)?;
-        let block = self.block(layout, false)?.cast::<MaybeUninit<T>>();
-        // SAFETY: the fresh block holds `len` `T`s, aligned, reached by no
-        // other reference (for zero bytes, an aligned address, enough for
-        // an empty or zero-sized slice); uninitialised slots are valid
-        // `MaybeUninit`s.
-        let slots = unsafe { NonNull::slice_from_raw_parts(block, len).as_mut() };
-        // One `fill` (a `memset` for bytes): plain copies, no caller code.
-        slots.fill(MaybeUninit::new(value));
-        // SAFETY: every slot was written by the `fill` above; the block is
-        // ours and lives as long as `&self`.
-        Ok(unsafe { &*(slots as *const [MaybeUninit<T>] as *const [T]) })
+        let block = self.block(layout, false)?;
+        // SAFETY: a fresh block of `layout` (`len` `T`s), ours for as long
+        // as `&self`.
+        Ok(unsafe { fill_copies(block, len, value) })
     }
 
     /// A slice of `len` all-zero `T`s, without writing them: a table of

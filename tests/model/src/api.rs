@@ -87,14 +87,17 @@ pub struct Rules<'r> {
     pub cursor: Option<&'r mut CursorModel>,
 }
 
+/// A rule that holds for no layout: nothing may be refused, nothing is
+/// skipped.
+pub(crate) fn never_asked(_: Layout) -> bool {
+    false
+}
+
 impl<'r> Rules<'r> {
     /// The rules of an allocator whose trait calls all bump the cursor
     /// `cursor` models: the model decides every address and refusal (no
     /// `may_refuse` is asked), and shrinks stay in place when aligned.
     pub fn exact(cursor: &'r mut CursorModel, remaining: usize) -> Rules<'r> {
-        fn never_asked(_: Layout) -> bool {
-            false
-        }
         Rules {
             may_refuse: &never_asked,
             may_refuse_move: &never_asked,

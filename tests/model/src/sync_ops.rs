@@ -386,11 +386,10 @@ where
     let may_refuse =
         |layout| bump_may_refuse(layout, lease) && bump_may_refuse(layout, arena.remaining());
     let may_refuse_move = |layout| bump_may_refuse(layout, arena.remaining());
-    let never = |_| false;
     let rules = Rules {
         may_refuse: &may_refuse,
         may_refuse_move: &may_refuse_move,
-        skips: &never,
+        skips: &api::never_asked,
         shrinks_in_place: true,
         remaining: arena.remaining(),
         cursor: None,
