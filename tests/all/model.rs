@@ -317,6 +317,77 @@ fn arena_program_exercises_growing_and_failing_operations() {
     arena_ops::run(&program).unwrap();
 }
 
+/// Boxed slices and strings from every constructor, leaked and given
+/// back, `into_inner`, and freezing with and without a root, with room and
+/// without: the blocks land where the model says, a box given back frees
+/// its block, a frozen arena reads as it was and is writable after `thaw`.
+#[test]
+fn arena_program_exercises_boxes_and_freezing() {
+    use anon_arena_model::arena_ops::ArenaOp::*;
+    use anon_arena_model::input::{Align, Size, CAPACITY};
+    let slices = (0..10u8).map(|how| BoxedSlice {
+        len: Size(usize::from(how) * 7),
+        how,
+        dealloc: how % 2 == 1,
+    });
+    let mut program: Vec<_> = slices.collect();
+    program.extend([
+        Unboxed { seed: 0x1234 },
+        Freeze {
+            len: Size(5),
+            root: true,
+        },
+        Freeze {
+            len: Size(0),
+            root: true,
+        },
+        Freeze {
+            len: Size(9),
+            root: false,
+        },
+        // Too long for what is left: refused inside the freeze.
+        Freeze {
+            len: Size(CAPACITY),
+            root: true,
+        },
+        Reset,
+        // 16 bytes left: a box of four `u32`s fits exactly and is given
+        // back, then a root of four fills the arena.
+        Layout {
+            size: Size(CAPACITY - 16),
+            align: Align(8),
+        },
+        BoxedSlice {
+            len: Size(4),
+            how: 1,
+            dealloc: true,
+        },
+        Freeze {
+            len: Size(4),
+            root: true,
+        },
+    ]);
+    // Nothing left: every constructor refuses, and so does a root.
+    program.extend((0..5u8).map(|how| BoxedSlice {
+        len: Size(1),
+        how,
+        dealloc: false,
+    }));
+    program.extend([
+        Unboxed { seed: 7 },
+        Freeze {
+            len: Size(1),
+            root: true,
+        },
+        Release,
+        Freeze {
+            len: Size(3),
+            root: true,
+        },
+    ]);
+    arena_ops::run(&program).unwrap();
+}
+
 /// Every stack operation on a path where it does something: nested scopes,
 /// accepted and refused marks, a straddled mark, trait calls on the open
 /// scope's blocks and on the parent's (the floor: freed, shrunk and grown

@@ -1,6 +1,6 @@
 //! Programs over `Arena`'s own surface (`alloc*`, `try_*`, `alloc_iter`,
-//! `alloc_fmt`, the fallible initialisers, `ArenaBox`, `reset`,
-//! `release`), checked by the [`Checker`] and by an exact model of the
+//! `alloc_fmt`, the fallible initialisers, `ArenaBox` of values, slices
+//! and `str`, `freeze` / `thaw`, `reset`, `release`), checked by the [`Checker`] and by an exact model of the
 //! cursor: each block must start where the model says, each refusal must be
 //! one the model predicts, with the numbers the model computes.
 //!
@@ -15,11 +15,11 @@ use core::ptr::NonNull;
 use core::num::NonZeroU64;
 
 use crate::math::bytes_needed_ref;
-use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error};
+use anon_arena::{AllocOrInitError, Arena, ArenaBox, Error, FrozenArena, FrozenRoot};
 use arbitrary::Arbitrary;
 
 use crate::input::{Align, Edgy, Size, CAPACITY};
-use crate::sequences::{bytes_of, Pieces, MAX_STEPS, U16S, U16S_MIXED, U32S, U64S_BY_3, XS};
+use crate::sequences::{bytes_of, Int, Pieces, MAX_STEPS, U16S, U16S_MIXED, U32S, U64S_BY_3, XS};
 use crate::subjects::base_of;
 use crate::{start_over, Checker, Contents, CursorModel, Failure, Subject, Violation};
 
@@ -122,6 +122,37 @@ pub enum ArenaOp {
         /// `dealloc` rather than `leak`.
         dealloc: bool,
     },
+    /// An `ArenaBox` of `len` elements, made (`how` modulo 5) by
+    /// `try_from_iter_in(0..len)` of `u16`s, `from_slice_copy_in` of
+    /// `u32`s, `from_slice_clone_in` of `u16`s, `from_fn_in(len, |i| i *
+    /// 3)` of `u64`s or `from_str_in` of `'x'`s (the panicking forms only
+    /// where the model says they fit); checked, then leaked or (`dealloc`)
+    /// given back.
+    BoxedSlice {
+        /// Elements.
+        len: Size,
+        /// Which constructor.
+        how: u8,
+        /// `dealloc` rather than `leak`.
+        dealloc: bool,
+    },
+    /// `ArenaBox::into_inner` of a boxed `u64`: the value comes back and
+    /// its block stays allocated.
+    Unboxed {
+        /// The value.
+        seed: u64,
+    },
+    /// `freeze_with` a root of `len` `u32`s (or, without `root`, `freeze`),
+    /// then `thaw`. While frozen the sizes must be the arena's, the root
+    /// must read as built and every live block as it was; after the thaw
+    /// the checker writes its pattern into the root, which needs the pages
+    /// writable again.
+    Freeze {
+        /// Elements of the root.
+        len: Size,
+        /// `freeze_with` rather than `freeze`.
+        root: bool,
+    },
     /// `reset`.
     Reset,
     /// `release`.
@@ -135,14 +166,15 @@ session_basics!(ArenaOp);
 /// new (see [`start_over`](crate::start_over)), then runs over memory the
 /// earlier programs dirtied.
 pub struct Session {
-    arena: Arena,
+    /// Empty only while a [`ArenaOp::Freeze`] holds the arena by value.
+    arena: Option<Arena>,
 }
 
 impl Session {
     /// A session over a fresh arena.
     pub fn new() -> Session {
         Session {
-            arena: <Arena as Subject>::make(),
+            arena: Some(<Arena as Subject>::make()),
         }
     }
 
@@ -152,7 +184,10 @@ impl Session {
     }
 }
 
-fn run_on(arena: &mut Arena, ops: &[ArenaOp]) -> Result<(), Failure> {
+/// Every step but a freeze gives the arena back before it returns.
+const ARENA_BACK: &str = "the arena is back in its slot after every step";
+
+fn run_on(slot: &mut Option<Arena>, ops: &[ArenaOp]) -> Result<(), Failure> {
     let fail = |step: usize, violation: Violation| Failure {
         subject: "Arena (surface)",
         step,
@@ -161,11 +196,25 @@ fn run_on(arena: &mut Arena, ops: &[ArenaOp]) -> Result<(), Failure> {
             .map_or("final sweep".into(), |op| format!("{op:?}")),
         violation,
     };
+    let arena = slot.as_mut().expect(ARENA_BACK);
     let mut checker = start_over(arena).map_err(|v| Failure::at_start("Arena (surface)", v))?;
     let mut model = CursorModel::new(base_of(arena), 0, arena.capacity());
     for (step, op) in ops.iter().enumerate() {
-        apply(arena, &mut checker, &mut model, op).map_err(|v| fail(step, v))?;
-        let stats = Subject::stats(&*arena);
+        let mut outcome = Outcome {
+            checker: &mut checker,
+            model: &mut model,
+        };
+        match *op {
+            ArenaOp::Freeze { len, root } => {
+                let arena = slot.take().expect(ARENA_BACK);
+                let (thawed, result) = freeze_and_thaw(arena, &mut outcome, len, root);
+                *slot = Some(thawed);
+                result
+            }
+            _ => apply(slot.as_mut().expect(ARENA_BACK), &mut outcome, op),
+        }
+        .map_err(|v| fail(step, v))?;
+        let stats = Subject::stats(slot.as_ref().expect(ARENA_BACK));
         if stats.allocated != model.pos {
             return Err(fail(step, Violation::Stats(stats)));
         }
@@ -176,19 +225,14 @@ fn run_on(arena: &mut Arena, ops: &[ArenaOp]) -> Result<(), Failure> {
     checker.verify_all().map_err(|v| fail(ops.len(), v))
 }
 
-fn apply(
-    arena: &mut Arena,
-    checker: &mut Checker,
-    model: &mut CursorModel,
-    op: &ArenaOp,
-) -> Result<(), Violation> {
-    // A length just past what the arena holds fails as surely as a huge
-    // one, without building huge source and expected vectors; `Absurd`
-    // covers the huge ones.
-    fn short<T>(len: Size) -> usize {
-        len.0.min(CAPACITY / size_of::<T>() + 1)
-    }
-    let mut outcome = Outcome { checker, model };
+/// A length just past what the arena holds fails as surely as a huge one,
+/// without building huge source and expected vectors; `Absurd` covers the
+/// huge ones.
+fn short<T>(len: Size) -> usize {
+    len.0.min(CAPACITY / size_of::<T>() + 1)
+}
+
+fn apply(arena: &mut Arena, outcome: &mut Outcome<'_>, op: &ArenaOp) -> Result<(), Violation> {
     match *op {
         ArenaOp::Value { kind, seed } => {
             let b = seed.to_ne_bytes();
@@ -376,6 +420,27 @@ fn apply(
                 }
             }
         }
+        ArenaOp::BoxedSlice { len, how, dealloc } => boxed_slice(arena, outcome, len, how, dealloc),
+        ArenaOp::Unboxed { seed } => {
+            let layout = Layout::new::<u64>();
+            let result = ArenaBox::try_new_in(seed, &*arena).map(|mut boxed| {
+                // From the box's `&mut`: the checker writes through it.
+                let at = NonNull::from(&mut *boxed).cast();
+                (ArenaBox::into_inner(boxed), at)
+            });
+            match result {
+                Ok((value, _)) if value != seed => Err(Violation::WrongOutcome(format!(
+                    "into_inner gave {value:#x} for {seed:#x}"
+                ))),
+                // The block stays allocated and still holds the value's
+                // bytes (a move copies them out).
+                result => {
+                    let result = result.map(|(_, at)| (at, layout));
+                    outcome.check(Some(layout), result, Contents::Bytes(&seed.to_ne_bytes()))
+                }
+            }
+        }
+        ArenaOp::Freeze { .. } => unreachable!("run_on freezes the arena it owns"),
         ArenaOp::Reset | ArenaOp::Release => {
             outcome.checker.clear(Some(outcome.model.base))?;
             if let ArenaOp::Release = op {
@@ -387,6 +452,159 @@ fn apply(
             Ok(())
         }
     }
+}
+
+/// [`ArenaOp::BoxedSlice`]. Where a panicking constructor's block would
+/// not fit, the same elements go through `try_from_iter_in`, which must
+/// refuse them.
+fn boxed_slice(
+    arena: &Arena,
+    outcome: &mut Outcome<'_>,
+    len: Size,
+    how: u8,
+    dealloc: bool,
+) -> Result<(), Violation> {
+    fn boxed<'a, T: Int + 'a>(
+        outcome: &mut Outcome<'_>,
+        arena: &'a Arena,
+        src: &[T],
+        make: impl FnOnce(&[T], &'a Arena) -> ArenaBox<'a, [T]>,
+        dealloc: bool,
+    ) -> Result<(), Violation> {
+        let layout = Layout::for_value(src);
+        let made = if outcome.model.fresh(layout).is_some() {
+            Ok(make(src, arena))
+        } else {
+            ArenaBox::try_from_iter_in(src.iter().copied(), arena)
+        };
+        outcome.boxed(
+            arena,
+            Some(layout),
+            made,
+            Contents::Bytes(bytes_of(src)),
+            dealloc,
+        )
+    }
+    match how % 5 {
+        0 => {
+            let len = short::<u16>(len);
+            let made = ArenaBox::try_from_iter_in((0..len).map(|i| i as u16), arena);
+            let expected = Contents::Bytes(bytes_of(&U16S[..len]));
+            outcome.boxed(
+                arena,
+                Layout::array::<u16>(len).ok(),
+                made,
+                expected,
+                dealloc,
+            )
+        }
+        1 => {
+            let src = &U32S[..short::<u32>(len)];
+            boxed(outcome, arena, src, ArenaBox::from_slice_copy_in, dealloc)
+        }
+        2 => {
+            let src = &U16S_MIXED[..short::<u16>(len)];
+            boxed(outcome, arena, src, ArenaBox::from_slice_clone_in, dealloc)
+        }
+        3 => {
+            let src = &U64S_BY_3[..short::<u64>(len)];
+            let from_fn =
+                |src: &[u64], arena| ArenaBox::from_fn_in(src.len(), |i| i as u64 * 3, arena);
+            boxed(outcome, arena, src, from_fn, dealloc)
+        }
+        _ => {
+            let src = &XS[..short::<u8>(len)];
+            let layout = Layout::for_value(src);
+            if outcome.model.fresh(layout).is_some() {
+                let made = Ok(ArenaBox::from_str_in(src, arena));
+                outcome.boxed(arena, Some(layout), made, Contents::Repeat(b'x'), dealloc)
+            } else {
+                let made = ArenaBox::try_from_iter_in(src.bytes(), arena);
+                outcome.boxed(arena, Some(layout), made, Contents::Repeat(b'x'), dealloc)
+            }
+        }
+    }
+}
+
+/// [`ArenaOp::Freeze`]: takes the arena by value and always gives it back,
+/// thawed, with the step's outcome.
+fn freeze_and_thaw(
+    arena: Arena,
+    outcome: &mut Outcome<'_>,
+    len: Size,
+    root: bool,
+) -> (Arena, Result<(), Violation>) {
+    let src = &U32S[..short::<u32>(len)];
+    let layout = Layout::for_value(src);
+    let (arena, made) = if root {
+        // The root's block, with the provenance of the `&mut` the arena
+        // handed out: the checker writes through it after the thaw.
+        let mut made = None;
+        let frozen: FrozenArena<[u32]> = arena.freeze_with(|arena| {
+            match arena.try_alloc_slice_copy(src) {
+                Ok(items) => {
+                    made = Some(Ok(NonNull::from(&mut *items)));
+                    // A shared reborrow, a read: the checker's pointer stays
+                    // valid (passing `items` on by value would not keep it).
+                    &*items
+                }
+                Err(error) => {
+                    made = Some(Err(error));
+                    &[]
+                }
+            }
+        });
+        let root_read = match &made {
+            Some(Ok(_)) if frozen.get() != src => Err(Violation::WrongOutcome(format!(
+                "the frozen root of {} u32s reads {:?}",
+                src.len(),
+                &frozen.get()[..frozen.get().len().min(8)]
+            ))),
+            _ => Ok(()),
+        };
+        let while_frozen = root_read.and_then(|()| frozen_sizes(&frozen, outcome, Some(layout)));
+        (frozen.thaw(), while_frozen.map(|()| made))
+    } else {
+        let frozen = arena.freeze();
+        let while_frozen = frozen_sizes(&frozen, outcome, None);
+        (frozen.thaw(), while_frozen.map(|()| None))
+    };
+    let result = match made {
+        Err(violation) => Err(violation),
+        Ok(None) => Ok(()),
+        Ok(Some(made)) => {
+            let result = made.map(|items| (items.cast(), layout));
+            outcome.check(Some(layout), result, Contents::Bytes(bytes_of(src)))
+        }
+    };
+    (arena, result)
+}
+
+/// While frozen: the sizes are the arena's (with the root, if it fits) and
+/// every live block still holds its pattern.
+fn frozen_sizes<R: FrozenRoot + ?Sized>(
+    frozen: &FrozenArena<R>,
+    outcome: &Outcome<'_>,
+    root: Option<Layout>,
+) -> Result<(), Violation> {
+    let model = &*outcome.model;
+    let expected = root
+        .and_then(|layout| model.fresh(layout))
+        .map_or(model.pos, |placed| placed.pos);
+    if frozen.allocated_bytes() != expected {
+        return Err(Violation::Cursor {
+            expected,
+            found: frozen.allocated_bytes(),
+        });
+    }
+    if frozen.capacity() != model.capacity {
+        return Err(Violation::WrongOutcome(format!(
+            "frozen with capacity {}, not {}",
+            frozen.capacity(),
+            model.capacity
+        )));
+    }
+    outcome.checker.verify_all()
 }
 
 /// What a collection that grows `step` elements of `size` bytes at a time
@@ -442,6 +660,43 @@ impl Outcome<'_> {
     ) -> Result<(), Violation> {
         let result = result.map(|value| (NonNull::from(value).cast(), Layout::new::<T>()));
         self.check(Some(Layout::new::<T>()), result, Contents::Bytes(expected))
+    }
+
+    /// A box that must hold `expected` where the model puts `intended`;
+    /// then leaked (its block stays with the checker) or, `dealloc`,
+    /// retired and given back to `arena`.
+    fn boxed<T: ?Sized>(
+        &mut self,
+        arena: &Arena,
+        intended: Option<Layout>,
+        made: Result<ArenaBox<'_, T>, Error>,
+        expected: Contents<'_>,
+        dealloc: bool,
+    ) -> Result<(), Violation> {
+        // The checker's pointer comes from the `&mut` a leak gives, or from
+        // the box's own `&mut` while the box stays (a later `&mut` from the
+        // box would invalidate it).
+        let (result, back) = match made {
+            Ok(mut boxed) if dealloc => {
+                let layout = Layout::for_value::<T>(&boxed);
+                (Ok((NonNull::from(&mut *boxed).cast(), layout)), Some(boxed))
+            }
+            Ok(boxed) => {
+                let kept = ArenaBox::leak(boxed);
+                let layout = Layout::for_value::<T>(kept);
+                (Ok((NonNull::from(kept).cast(), layout)), None)
+            }
+            Err(error) => (Err(error), None),
+        };
+        self.check(intended, result, expected)?;
+        if let Some(boxed) = back {
+            let newest = self.checker.newest().expect("admitted just now");
+            let block = self.checker.retire(newest)?;
+            arena.dealloc(boxed);
+            self.model
+                .free(block.ptr.as_ptr() as usize, block.layout.size());
+        }
+        Ok(())
     }
 
     /// A slice of `len` `T`s that must hold `expected`.
