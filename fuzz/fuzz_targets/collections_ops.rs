@@ -4,19 +4,6 @@
 #![no_main]
 
 mod asan_options;
+mod session;
 
-use std::cell::RefCell;
-
-use anon_arena_model::collections_ops::Session;
-use libfuzzer_sys::fuzz_target;
-
-thread_local! {
-    // One arena for the whole run, reset and checked before each input.
-    static SESSION: RefCell<Session> = RefCell::new(Session::new());
-}
-
-fuzz_target!(|bytes: &[u8]| {
-    if let Err(failure) = SESSION.with_borrow_mut(|session| session.run_bytes(bytes)) {
-        panic!("{failure}");
-    }
-});
+session::session_target!(anon_arena_model::collections_ops::Session);
