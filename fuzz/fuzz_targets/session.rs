@@ -1,7 +1,8 @@
 //! The driver the model-program targets share: one session for the whole
-//! run, whose allocator is made once and reset (a pool: emptied) and
-//! checked as new before each input; each input is decoded as a program
-//! and run, and a broken rule panics with the model's account of it.
+//! run, whose allocator is made once and checked as new before each input
+//! (reset first; a pool is emptied after each program instead); each
+//! input is decoded as a program and run, and a broken rule panics with
+//! the model's account of it.
 
 /// Writes the fuzz target that runs every input on one `$session` (a
 /// model `Session` type: `new()` and `run_bytes(&[u8])`).

@@ -332,6 +332,12 @@ fn arena_program_exercises_boxes_and_freezing() {
     });
     let mut program: Vec<_> = slices.collect();
     program.extend([
+        // Empty: nothing to give back.
+        BoxedSlice {
+            len: Size(0),
+            how: 1,
+            dealloc: true,
+        },
         Unboxed { seed: 0x1234 },
         Freeze {
             len: Size(5),

@@ -1,8 +1,9 @@
 //! Programs over `Arena`'s own surface (`alloc*`, `try_*`, `alloc_iter`,
 //! `alloc_fmt`, the fallible initialisers, `ArenaBox` of values, slices
-//! and `str`, `freeze` / `thaw`, `reset`, `release`), checked by the [`Checker`] and by an exact model of the
-//! cursor: each block must start where the model says, each refusal must be
-//! one the model predicts, with the numbers the model computes.
+//! and `str`, `freeze` / `thaw`, `reset`, `release`), checked by the
+//! [`Checker`] and by an exact model of the cursor: each block must start
+//! where the model says, each refusal must be one the model predicts, with
+//! the numbers the model computes.
 //!
 //! The rewinding rule is part of the model: an initialiser that fails
 //! leaves the cursor where it was, and a collection that grows (an
@@ -145,8 +146,8 @@ pub enum ArenaOp {
     /// `freeze_with` a root of `len` `u32`s (or, without `root`, `freeze`),
     /// then `thaw`. While frozen the sizes must be the arena's, the root
     /// must read as built and every live block as it was; after the thaw
-    /// the checker writes its pattern into the root, which needs the pages
-    /// writable again.
+    /// the checker writes into every live block (or a probe), which needs
+    /// the pages writable again.
     Freeze {
         /// Elements of the root.
         len: Size,
@@ -184,7 +185,8 @@ impl Session {
     }
 }
 
-/// Every step but a freeze gives the arena back before it returns.
+/// Every step, a freeze included, leaves the arena in its slot when it
+/// returns.
 const ARENA_BACK: &str = "the arena is back in its slot after every step";
 
 fn run_on(slot: &mut Option<Arena>, ops: &[ArenaOp]) -> Result<(), Failure> {
@@ -577,7 +579,23 @@ fn freeze_and_thaw(
             outcome.check(Some(layout), result, Contents::Bytes(bytes_of(src)))
         }
     };
+    let result = result.and_then(|()| writable_after_thaw(&arena, outcome));
     (arena, result)
+}
+
+/// After a thaw the pages must take writes again: the checker writes a new
+/// pattern over every live block or, with no live byte, into a `u64` box it
+/// gives back. (Left to a later step, a failed write could crash in a later
+/// input, which would not replay alone.)
+fn writable_after_thaw(arena: &Arena, outcome: &mut Outcome<'_>) -> Result<(), Violation> {
+    outcome.checker.rewrite_all()?;
+    if outcome.checker.live_bytes() > 0 {
+        return Ok(());
+    }
+    let probe = 0x5EED_u64;
+    let made = ArenaBox::try_new_in(probe, arena);
+    let expected = Contents::Bytes(&probe.to_ne_bytes());
+    outcome.boxed(arena, Some(Layout::new::<u64>()), made, expected, true)
 }
 
 /// While frozen: the sizes are the arena's (with the root, if it fits) and
@@ -675,7 +693,9 @@ impl Outcome<'_> {
     ) -> Result<(), Violation> {
         // The checker's pointer comes from the `&mut` a leak gives, or from
         // the box's own `&mut` while the box stays (a later `&mut` from the
-        // box would invalidate it).
+        // box would invalidate it). A `str` box given back holds the
+        // checker's bytes, not UTF-8, by then: `dealloc` only measures it
+        // and drops a `str`, which reads none of them.
         let (result, back) = match made {
             Ok(mut boxed) if dealloc => {
                 let layout = Layout::for_value::<T>(&boxed);

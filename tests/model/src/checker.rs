@@ -324,6 +324,21 @@ impl Checker {
         (0..self.live.len()).try_for_each(|i| self.verify(i))
     }
 
+    /// Verifies every live block and writes a new pattern over it: after a
+    /// step that may have taken write access away from the blocks (a
+    /// frozen arena thawed), writes must work again.
+    pub fn rewrite_all(&mut self) -> Result<(), Violation> {
+        for index in 0..self.live.len() {
+            self.verify(index)?;
+            let block = self.live[index];
+            self.live[index] = Block {
+                owner: block.owner,
+                ..self.fill(block.ptr, block.layout)
+            };
+        }
+        Ok(())
+    }
+
     /// Verifies and forgets block `index` (the caller frees it next).
     pub fn retire(&mut self, index: usize) -> Result<Block, Violation> {
         self.verify(index)?;
