@@ -163,7 +163,9 @@ pub fn run<S: Subject>(subject: &mut S, ops: &[ApiOp]) -> Result<(), Failure>
 where
     for<'a> &'a S: Allocator,
 {
-    let checker = Checker::new(subject.bounds()).with_min_align(S::MIN_ALIGN);
+    let checker = Checker::new(subject.bounds())
+        .with_min_align(S::MIN_ALIGN)
+        .with_non_empty_align(S::NON_EMPTY_ALIGN);
     run_with(subject, checker, ops)
 }
 

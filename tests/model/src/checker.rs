@@ -128,6 +128,8 @@ pub struct Checker {
     bounds: Range<usize>,
     /// The alignment every block has at least (8 for this crate).
     min_align: usize,
+    /// The alignment every non-empty block has at least.
+    non_empty_align: usize,
     /// Live blocks, oldest first.
     live: Vec<Block>,
     /// Start -> end of every live non-empty block.
@@ -149,6 +151,7 @@ impl Checker {
         Checker {
             bounds,
             min_align: 8,
+            non_empty_align: 1,
             live: Vec::new(),
             ranges: Ranges::default(),
             live_bytes: 0,
@@ -171,6 +174,14 @@ impl Checker {
     /// The minimum alignment every block has (8 unless changed).
     pub fn with_min_align(mut self, align: usize) -> Checker {
         self.min_align = align;
+        self
+    }
+
+    /// The alignment every non-empty block has at least, above
+    /// [`with_min_align`](Self::with_min_align)'s (a page for an allocator
+    /// that maps each block).
+    pub fn with_non_empty_align(mut self, align: usize) -> Checker {
+        self.non_empty_align = align;
         self
     }
 
@@ -483,6 +494,12 @@ impl Checker {
         }
         if layout.size() == 0 {
             return Ok(());
+        }
+        if addr % self.non_empty_align != 0 {
+            return Err(Violation::Misaligned {
+                addr,
+                align: self.non_empty_align,
+            });
         }
         let range = addr..addr.wrapping_add(layout.size());
         if range.start < self.bounds.start || range.end > self.bounds.end || range.end < addr {

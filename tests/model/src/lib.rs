@@ -260,7 +260,9 @@ pub fn start_over<S: Subject>(subject: &mut S) -> Result<Checker, Violation> {
         return Err(Violation::Stats(stats));
     }
     let bounds = subject.bounds();
-    let mut checker = Checker::new(bounds.clone()).with_min_align(S::MIN_ALIGN);
+    let mut checker = Checker::new(bounds.clone())
+        .with_min_align(S::MIN_ALIGN)
+        .with_non_empty_align(S::NON_EMPTY_ALIGN);
     if S::BUMP {
         checker.clear(Some(bounds.start))?;
     }
@@ -290,6 +292,9 @@ pub trait Subject {
     /// The alignment every block has at least (the checker's rule): 8 for
     /// the crate's arenas and pools.
     const MIN_ALIGN: usize = 8;
+    /// The alignment every non-empty block has at least: `MIN_ALIGN`
+    /// unless blocks are whole mappings.
+    const NON_EMPTY_ALIGN: usize = Self::MIN_ALIGN;
 
     /// A fresh allocator of the capacity the programs use.
     fn make() -> Self;

@@ -109,15 +109,16 @@ const PAGES_LARGEST: usize = 64 << 10;
 const UNMAPPABLE: usize = 1 << 48;
 
 /// Each block its own mapping: no capacity, no numbers, no reset, so every
-/// program frees what it leaves live. Blocks may sit anywhere a mapping
-/// can; zero-sized ones get only the alignment asked; a shrink to an
-/// alignment above a page moves the block.
+/// program frees what it leaves live. Non-empty blocks start on a page
+/// (4 KiB at least) anywhere a mapping can; zero-sized ones get only the
+/// alignment asked; a shrink to an alignment above a page moves the block.
 impl Subject for PageAllocator {
     const NAME: &'static str = "PageAllocator";
     const BUMP: bool = false;
     const RESET: bool = false;
     const SHRINKS_IN_PLACE: bool = false;
     const MIN_ALIGN: usize = 1;
+    const NON_EMPTY_ALIGN: usize = 4096;
 
     fn make() -> Self {
         PageAllocator
