@@ -92,15 +92,19 @@ run() {
         -rss_limit_mb=512 -print_final_stats=1 >"$log" 2>&1
 }
 
+# Reads cov and ft from a libFuzzer status line ("#N ... cov: C ft: F ...").
+coverage_of() {
+    cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$1")
+    ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$1")
+}
+
 # Reads a finished run's numbers from its log into runs, rate, rss, cov, ft.
 numbers() {
-    local log="$scratch/$1.log" last
+    local log="$scratch/$1.log"
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
-    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
-    cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$last")
-    ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$last")
+    coverage_of "$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
 }
 
 # Reads the status line of a run's log at about $2 seconds (the last one
@@ -115,8 +119,7 @@ numbers_at() {
     runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$at")
     rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$at")
     rss=$(sed -n 's/.* rss: \([0-9]*\)Mb.*/\1/p' <<<"$at")
-    cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$at")
-    ft=$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$at")
+    coverage_of "$at"
 }
 
 # Merges what a campaign found into fuzz/corpus/TARGET, minimized.
