@@ -163,9 +163,7 @@ pub fn run<S: Subject>(subject: &mut S, ops: &[ApiOp]) -> Result<(), Failure>
 where
     for<'a> &'a S: Allocator,
 {
-    let checker = Checker::new(subject.bounds())
-        .with_min_align(S::MIN_ALIGN)
-        .with_non_empty_align(S::NON_EMPTY_ALIGN);
+    let checker = crate::checker_for::<S>(subject.bounds());
     run_with(subject, checker, ops)
 }
 

@@ -404,23 +404,9 @@ fn apply(arena: &mut Arena, outcome: &mut Outcome<'_>, op: &ArenaOp) -> Result<(
             }
         }
         ArenaOp::Boxed { seed, dealloc } => {
-            let layout = Layout::new::<u64>();
-            match ArenaBox::try_new_in(seed, &*arena) {
-                Ok(boxed) if dealloc => {
-                    if outcome.model.fresh(layout).is_none() {
-                        return Err(Violation::WrongOutcome("a box with no room".into()));
-                    }
-                    // Made at the top and given straight back.
-                    arena.dealloc(boxed);
-                    Ok(())
-                }
-                result => {
-                    let result =
-                        result.map(|boxed| (NonNull::from(ArenaBox::leak(boxed)).cast(), layout));
-                    let expected = seed.to_ne_bytes();
-                    outcome.check(Some(layout), result, Contents::Bytes(&expected))
-                }
-            }
+            let made = ArenaBox::try_new_in(seed, &*arena);
+            let expected = Contents::Bytes(&seed.to_ne_bytes());
+            outcome.boxed(arena, Some(Layout::new::<u64>()), made, expected, dealloc)
         }
         ArenaOp::BoxedSlice { len, how, dealloc } => boxed_slice(arena, outcome, len, how, dealloc),
         ArenaOp::Unboxed { seed } => {

@@ -260,13 +260,18 @@ pub fn start_over<S: Subject>(subject: &mut S) -> Result<Checker, Violation> {
         return Err(Violation::Stats(stats));
     }
     let bounds = subject.bounds();
-    let mut checker = Checker::new(bounds.clone())
-        .with_min_align(S::MIN_ALIGN)
-        .with_non_empty_align(S::NON_EMPTY_ALIGN);
+    let mut checker = checker_for::<S>(bounds.clone());
     if S::BUMP {
         checker.clear(Some(bounds.start))?;
     }
     Ok(checker)
+}
+
+/// A checker for `S`'s blocks inside `bounds`, with its alignment rules.
+pub(crate) fn checker_for<S: Subject>(bounds: Range<usize>) -> Checker {
+    Checker::new(bounds)
+        .with_min_align(S::MIN_ALIGN)
+        .with_non_empty_align(S::NON_EMPTY_ALIGN)
 }
 
 /// An allocator the [`api`] programs can drive: `&Self` implements
